@@ -1,0 +1,448 @@
+//! The type-erased callback chain behind every shared `Deferred`, and the loop that runs it.
+//!
+//! Invariants that keep this sound under reentrancy:
+//! - State lives in `Cell`s and is moved out and back, never borrowed across user code, so a
+//!   callback may add callbacks, fire, pause or cancel any chain (its own included).
+//! - While a chain runs, its result is held by the run loop and `running` is set: re-entrant
+//!   additions only queue, and the running loop picks them up in order.
+//! - Chains waiting on one another are walked with an explicit stack (as Twisted's
+//!   `_runCallbacks` does), never by recursion. An inner chain holds its outer through a
+//!   `Link` step; the outer only holds a `Weak` to the inner, for cancellation.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use crate::debug::{DebugInfo, Trace};
+use crate::errors::{AbandonedError, CancelledError};
+use crate::failure::Failure;
+use crate::reclaim;
+
+/// A chain's result: a value (a `Box` holding `Option<T>`, so a step that keeps the type can
+/// write its output back into the same allocation) or a failure.
+pub(crate) enum Outcome {
+    Value(Box<dyn Any>),
+    Failure(Failure),
+}
+
+impl Outcome {
+    pub(crate) fn value<T: 'static>(value: T) -> Self {
+        Outcome::Value(Box::new(Some(value)))
+    }
+
+    pub(crate) fn from_result<T: 'static>(result: Result<T, Failure>) -> Self {
+        match result {
+            Ok(value) => Outcome::value(value),
+            Err(failure) => Outcome::Failure(failure),
+        }
+    }
+
+    pub(crate) fn into_result<T: 'static>(self) -> Result<T, Failure> {
+        match self {
+            Outcome::Value(mut boxed) => Ok(take_value(&mut boxed)),
+            Outcome::Failure(failure) => Err(failure),
+        }
+    }
+}
+
+/// Moves the `T` out of a value box, leaving the box to be reused.
+pub(crate) fn value_slot<T: 'static>(boxed: &mut Box<dyn Any>) -> &mut Option<T> {
+    boxed
+        .downcast_mut::<Option<T>>()
+        .expect("deferreds: a chain's result has the type its handle says")
+}
+
+pub(crate) fn take_value<T: 'static>(boxed: &mut Box<dyn Any>) -> T {
+    value_slot::<T>(boxed)
+        .take()
+        .expect("deferreds: a chain's result is present when taken")
+}
+
+/// What one step of a chain produced.
+pub(crate) enum Next {
+    /// A result to hand to the next step.
+    Done(Outcome),
+    /// A Deferred without a result yet: the chain waits for it.
+    Wait(Rc<Chain>),
+}
+
+/// A callback/errback pair, type-erased.
+pub(crate) trait Callback {
+    fn call(self: Box<Self>, input: Outcome) -> Next;
+}
+
+pub(crate) enum Step {
+    Call(Box<dyn Callback>),
+    /// Hands the result on to another chain: an outer chain waiting on this one, or the
+    /// target of `chain_deferred`.
+    Link(Rc<Chain>),
+}
+
+enum Slot {
+    /// Not fired, being run (the loop holds the result) or handed on.
+    Empty,
+    Done(Outcome),
+    /// Fired, but waiting on another chain's result.
+    Waiting(Weak<Chain>),
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Slot::Empty
+    }
+}
+
+#[derive(Clone, Copy, Default)]
+struct Flags {
+    called: bool,
+    running: bool,
+    paused: u32,
+}
+
+type Canceller = Box<dyn FnOnce(&Rc<Chain>)>;
+
+/// What only some chains need, kept out of line so a plain chain stays small.
+#[derive(Default)]
+struct Extra {
+    canceller: Option<Canceller>,
+    debug: Option<DebugInfo>,
+}
+
+pub struct Chain {
+    slot: Cell<Slot>,
+    steps: Cell<VecDeque<Step>>,
+    flags: Cell<Flags>,
+    extra: Cell<Option<Box<Extra>>>,
+}
+
+impl Chain {
+    pub(crate) fn new(canceller: Option<Canceller>, created: Option<Trace>) -> Rc<Self> {
+        let extra = (canceller.is_some() || created.is_some()).then(|| {
+            Box::new(Extra {
+                canceller,
+                debug: created.map(DebugInfo::created_at),
+            })
+        });
+        Rc::new(Chain {
+            slot: Cell::new(Slot::Empty),
+            steps: Cell::new(VecDeque::new()),
+            flags: Cell::new(Flags::default()),
+            extra: Cell::new(extra),
+        })
+    }
+
+    pub(crate) fn fired(outcome: Outcome, created: Option<Trace>) -> Rc<Self> {
+        let chain = Chain::new(None, created);
+        chain.flags.set(Flags {
+            called: true,
+            ..Flags::default()
+        });
+        chain.slot.set(Slot::Done(outcome));
+        chain
+    }
+
+    fn update_flags(&self, change: impl FnOnce(&mut Flags)) {
+        let mut flags = self.flags.get();
+        change(&mut flags);
+        self.flags.set(flags);
+    }
+
+    fn with_extra<R>(&self, use_extra: impl FnOnce(&mut Option<Box<Extra>>) -> R) -> R {
+        let mut extra = self.extra.take();
+        let result = use_extra(&mut extra);
+        self.extra.set(extra);
+        result
+    }
+
+    pub(crate) fn is_called(&self) -> bool {
+        self.flags.get().called
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        self.flags.get().paused > 0
+    }
+
+    pub(crate) fn has_result(&self) -> bool {
+        self.is_runnable() && self.peek_slot(|slot| matches!(slot, Slot::Done(_)))
+    }
+
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.peek_slot(|slot| matches!(slot, Slot::Waiting(_)))
+    }
+
+    fn peek_slot<R>(&self, look: impl FnOnce(&Slot) -> R) -> R {
+        let slot = self.slot.take();
+        let result = look(&slot);
+        self.slot.set(slot);
+        result
+    }
+
+    fn has_steps(&self) -> bool {
+        let steps = self.steps.take();
+        let any = !steps.is_empty();
+        self.steps.set(steps);
+        any
+    }
+
+    /// Would a `Resolver` dropped now leave someone waiting: a handle, a link or a callback?
+    pub(crate) fn is_observed(self: &Rc<Self>) -> bool {
+        Rc::strong_count(self) > 1 || self.has_steps()
+    }
+
+    /// Appends a step and, if the chain has a result and is idle, runs it at once.
+    pub(crate) fn push(self: &Rc<Self>, step: Step) {
+        let mut steps = self.steps.take();
+        if steps.capacity() == 0 {
+            // Most chains hold one callback at a time: start with room for exactly one.
+            steps.reserve_exact(1);
+        }
+        steps.push_back(step);
+        self.steps.set(steps);
+        if self.is_runnable() {
+            run(self.clone());
+        }
+    }
+
+    fn is_runnable(&self) -> bool {
+        let flags = self.flags.get();
+        flags.called && !flags.running && flags.paused == 0
+    }
+
+    fn pop_step(&self) -> Option<Step> {
+        let mut steps = self.steps.take();
+        let step = steps.pop_front();
+        self.steps.set(steps);
+        step
+    }
+
+    /// Fires the chain. Returns `false` (and drops `outcome`) if it had already fired, as
+    /// happens to a resolver fired after its Deferred was cancelled.
+    pub(crate) fn fire(self: &Rc<Self>, outcome: Outcome, fired: Option<Trace>) -> bool {
+        if !self.accept(outcome, fired) {
+            return false;
+        }
+        run(self.clone());
+        true
+    }
+
+    /// Stores the first result; the canceller is dropped then, as it can no longer be used.
+    fn accept(&self, outcome: Outcome, fired: Option<Trace>) -> bool {
+        if self.is_called() {
+            return false;
+        }
+        self.update_flags(|flags| flags.called = true);
+        self.slot.set(Slot::Done(outcome));
+        let canceller = self.with_extra(|extra| {
+            if let Some(fired) = fired {
+                let extra = extra.get_or_insert_with(Box::default);
+                extra.debug.get_or_insert_with(DebugInfo::default).fired = Some(fired);
+            }
+            extra.as_mut()?.canceller.take()
+        });
+        drop(canceller);
+        true
+    }
+
+    /// The result, if the chain has one that nothing else will consume: fired, idle, not
+    /// paused and not waiting. Used to adopt a fired Deferred without linking to it.
+    pub(crate) fn take_result(&self) -> Option<Outcome> {
+        if !self.is_runnable() {
+            return None;
+        }
+        match self.slot.take() {
+            Slot::Done(outcome) => Some(outcome),
+            other => {
+                self.slot.set(other);
+                None
+            }
+        }
+    }
+
+    /// Makes this chain wait on `inner`: `inner` hands its result back through a link.
+    fn wait_on(self: &Rc<Self>, inner: Rc<Chain>) {
+        self.slot.set(Slot::Waiting(Rc::downgrade(&inner)));
+        inner.push(Step::Link(self.clone()));
+    }
+
+    /// Receives a result through a link. Returns whether the chain should now run.
+    fn receive(&self, outcome: Outcome) -> bool {
+        match self.slot.take() {
+            Slot::Waiting(_) => {
+                self.slot.set(Slot::Done(outcome));
+                true
+            }
+            Slot::Empty if !self.is_called() => self.accept(outcome, None),
+            other => {
+                self.slot.set(other);
+                false
+            }
+        }
+    }
+
+    pub(crate) fn pause(&self) {
+        self.update_flags(|flags| flags.paused += 1);
+    }
+
+    /// Undoes one `pause`; the last one runs the chain. Extra calls do nothing (Twisted's
+    /// counter would go negative and leave the Deferred paused for good).
+    pub(crate) fn unpause(self: &Rc<Self>) {
+        let flags = self.flags.get();
+        if flags.paused == 0 {
+            return;
+        }
+        self.update_flags(|flags| flags.paused -= 1);
+        if self.is_runnable() {
+            run(self.clone());
+        }
+    }
+
+    /// Twisted's `cancel`: an unfired chain calls its canceller and, if that did not fire it,
+    /// fails with `CancelledError`; a chain waiting on another forwards the cancel to the
+    /// innermost one it waits on; a chain with a result is left alone.
+    pub(crate) fn cancel(self: &Rc<Self>) {
+        let mut target = self.clone();
+        loop {
+            if !target.is_called() {
+                let canceller = target.with_extra(|extra| extra.as_mut()?.canceller.take());
+                if let Some(canceller) = canceller {
+                    canceller(&target);
+                }
+                if !target.is_called() {
+                    target.fire(Outcome::Failure(Failure::new(CancelledError)), None);
+                }
+                return;
+            }
+            let inner = target.peek_slot(|slot| match slot {
+                Slot::Waiting(inner) => inner.upgrade(),
+                _ => None,
+            });
+            match inner {
+                Some(inner) => target = inner,
+                None => return,
+            }
+        }
+    }
+
+    /// Runs this chain's steps until they run out, it is paused, or its result moves on
+    /// through a link; in that last case returns the chain that received it.
+    fn process(self: &Rc<Self>) -> Option<Rc<Chain>> {
+        if !self.is_runnable() {
+            return None;
+        }
+        let mut outcome = match self.slot.take() {
+            Slot::Done(outcome) => outcome,
+            other => {
+                self.slot.set(other);
+                return None;
+            }
+        };
+        self.update_flags(|flags| flags.running = true);
+        let handed_to = loop {
+            if self.is_paused() {
+                break None;
+            }
+            match self.pop_step() {
+                None => break None,
+                Some(Step::Call(callback)) => match callback.call(outcome) {
+                    Next::Done(next) => outcome = next,
+                    Next::Wait(inner) => {
+                        self.update_flags(|flags| flags.running = false);
+                        self.wait_on(inner);
+                        return None;
+                    }
+                },
+                Some(Step::Link(target)) => {
+                    let accepted = target.receive(outcome);
+                    outcome = Outcome::value(());
+                    if accepted {
+                        break Some(target);
+                    }
+                }
+            }
+        };
+        self.slot.set(Slot::Done(outcome));
+        self.update_flags(|flags| flags.running = false);
+        handed_to
+    }
+
+    /// The debug record, if debugging was on when the chain was made or fired.
+    pub(crate) fn debug_info(&self) -> Option<DebugInfo> {
+        self.with_extra(|extra| extra.as_ref()?.debug.clone())
+    }
+
+    /// A short description of the state, for `Debug`.
+    pub(crate) fn describe(&self) -> String {
+        let flags = self.flags.get();
+        let state = self.peek_slot(|slot| match slot {
+            Slot::Waiting(_) => "waiting on another Deferred".to_owned(),
+            Slot::Done(Outcome::Failure(failure)) => format!("failed: {failure}"),
+            Slot::Done(Outcome::Value(_)) => "has a result".to_owned(),
+            Slot::Empty if flags.running => "running its callbacks".to_owned(),
+            Slot::Empty if flags.called => "result handed on".to_owned(),
+            Slot::Empty => "pending".to_owned(),
+        });
+        if flags.paused > 0 {
+            format!("{state}, paused")
+        } else {
+            state
+        }
+    }
+
+    pub(crate) fn abandon(self: &Rc<Self>) {
+        if self.receive(Outcome::Failure(Failure::new(AbandonedError))) {
+            run(self.clone());
+        }
+    }
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Chain {{ {} }}", self.describe())
+    }
+}
+
+impl Drop for Chain {
+    fn drop(&mut self) {
+        if let Slot::Done(Outcome::Failure(failure)) = self.slot.take() {
+            let debug = self.extra.get_mut().as_mut().and_then(|e| e.debug.take());
+            crate::unhandled::report(failure, debug);
+        }
+        reclaim::drop_steps(self.steps.take());
+    }
+}
+
+/// Runs `start` and every chain its result flows into, with an explicit stack.
+pub(crate) fn run(start: Rc<Chain>) {
+    let mut stack: Vec<Rc<Chain>> = Vec::new();
+    let mut current = start;
+    loop {
+        if let Some(target) = current.process() {
+            if current.has_steps() {
+                stack.push(current);
+            }
+            current = target;
+            continue;
+        }
+        match stack.pop() {
+            Some(next) => current = next,
+            None => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_stays_small() {
+        eprintln!(
+            "Chain {} Slot {} Step {} Outcome {}",
+            std::mem::size_of::<Chain>(),
+            std::mem::size_of::<Slot>(),
+            std::mem::size_of::<Step>(),
+            std::mem::size_of::<Outcome>()
+        );
+    }
+}

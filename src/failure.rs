@@ -1,0 +1,277 @@
+//! `Failure`: an error travelling down a callback chain.
+
+use std::backtrace::{Backtrace, BacktraceStatus};
+use std::error::Error;
+use std::fmt;
+use std::panic::Location;
+use std::sync::Arc;
+
+/// Display adapter for anything printable, so [`Failure::msg`] can wrap it as an error.
+struct Message<M>(M);
+
+impl<M: fmt::Display> fmt::Display for Message<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<M: fmt::Display> fmt::Debug for Message<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0.to_string())
+    }
+}
+
+impl<M: fmt::Display> Error for Message<M> {}
+
+/// The error half of a Deferred's result: Twisted's `Failure`, in Rust terms.
+///
+/// A `Failure` wraps any `std::error::Error + Send + Sync + 'static`. Because of the blanket
+/// `From<E>` impl, `?` turns any such error into a `Failure`, so a callback or errback "raises"
+/// by returning `Err` or using `?`. A `Failure` is cheap to clone (one reference count) and is
+/// `Send + Sync`, so it can cross threads even though Deferreds cannot.
+///
+/// It records where it was made (the `?` or constructor call site) and, following the rules of
+/// [`std::backtrace::Backtrace::capture`], a backtrace when `RUST_BACKTRACE` or
+/// `RUST_LIB_BACKTRACE` ask for one.
+///
+/// Like `anyhow::Error`, `Failure` does not itself implement `std::error::Error` (that would
+/// overlap `From<T> for T`); use [`Failure::error`] or `AsRef<dyn Error>` to reach the error.
+///
+/// ```
+/// use deferreds::Failure;
+/// use std::num::ParseIntError;
+///
+/// fn parse(s: &str) -> Result<i64, Failure> {
+///     Ok(s.parse::<i64>()?)
+/// }
+///
+/// let failure = parse("four").unwrap_err();
+/// assert!(failure.check::<ParseIntError>());
+/// assert_eq!(failure.error_message(), "invalid digit found in string");
+/// assert_eq!(failure.type_name(), "core::num::error::ParseIntError");
+/// ```
+#[derive(Clone)]
+pub struct Failure {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    error: Box<dyn Error + Send + Sync + 'static>,
+    type_name: &'static str,
+    location: &'static Location<'static>,
+    backtrace: Backtrace,
+}
+
+impl Failure {
+    /// Wraps an error.
+    ///
+    /// ```
+    /// use deferreds::Failure;
+    /// let f = Failure::new(std::fmt::Error);
+    /// assert!(f.check::<std::fmt::Error>());
+    /// ```
+    #[track_caller]
+    pub fn new<E: Error + Send + Sync + 'static>(error: E) -> Self {
+        Self::from_parts(Box::new(error), std::any::type_name::<E>())
+    }
+
+    /// A failure carrying only a message, for errors that need no type of their own.
+    ///
+    /// ```
+    /// use deferreds::Failure;
+    /// let f = Failure::msg("the pod bay doors are stuck");
+    /// assert_eq!(f.error_message(), "the pod bay doors are stuck");
+    /// ```
+    #[track_caller]
+    pub fn msg<M: fmt::Display + Send + Sync + 'static>(message: M) -> Self {
+        Self::from_parts(Box::new(Message(message)), "message")
+    }
+
+    /// Wraps an already boxed error (`Box<dyn Error>` is not itself an `Error`).
+    ///
+    /// ```
+    /// use deferreds::Failure;
+    /// let boxed: Box<dyn std::error::Error + Send + Sync> = "bad input".into();
+    /// assert_eq!(Failure::from_boxed(boxed).error_message(), "bad input");
+    /// ```
+    #[track_caller]
+    pub fn from_boxed(error: Box<dyn Error + Send + Sync + 'static>) -> Self {
+        Self::from_parts(error, "Box<dyn Error>")
+    }
+
+    #[track_caller]
+    fn from_parts(error: Box<dyn Error + Send + Sync + 'static>, type_name: &'static str) -> Self {
+        Failure {
+            inner: Arc::new(Inner {
+                error,
+                type_name,
+                location: Location::caller(),
+                backtrace: Backtrace::capture(),
+            }),
+        }
+    }
+
+    /// Is the wrapped error an `E`? Twisted's `Failure.check`.
+    ///
+    /// ```
+    /// use deferreds::{CancelledError, Failure};
+    /// let f = Failure::new(CancelledError);
+    /// assert!(f.check::<CancelledError>());
+    /// assert!(!f.check::<std::fmt::Error>());
+    /// ```
+    pub fn check<E: Error + 'static>(&self) -> bool {
+        self.inner.error.is::<E>()
+    }
+
+    /// In an errback: the error if it is an `E`, else this same failure back as `Err`, so
+    /// `f.trap::<E>()?` lets every other failure continue down the error path. Twisted's
+    /// `Failure.trap`.
+    ///
+    /// ```
+    /// use deferreds::{Deferred, Failure};
+    /// use std::num::ParseIntError;
+    ///
+    /// let d: Deferred<i64> = Deferred::fail(Failure::new(std::fmt::Error));
+    /// let d = d.add_errback(|f| {
+    ///     f.trap::<ParseIntError>()?; // not a ParseIntError: re-fails with `f`
+    ///     Ok(0)
+    /// });
+    /// assert!(deferreds::testing::failure_result_of(d).check::<std::fmt::Error>());
+    /// ```
+    #[allow(clippy::result_large_err)]
+    pub fn trap<E: Error + 'static>(&self) -> Result<&E, Failure> {
+        self.downcast_ref::<E>().ok_or_else(|| self.clone())
+    }
+
+    /// The wrapped error as an `E`, if it is one.
+    ///
+    /// ```
+    /// use deferreds::{Failure, PanicError};
+    /// let f = Failure::new(PanicError::new("boom"));
+    /// assert_eq!(f.downcast_ref::<PanicError>().unwrap().message(), "boom");
+    /// ```
+    pub fn downcast_ref<E: Error + 'static>(&self) -> Option<&E> {
+        self.inner.error.downcast_ref::<E>()
+    }
+
+    /// The wrapped error, for interop with code that takes `&dyn Error`.
+    ///
+    /// ```
+    /// use deferreds::Failure;
+    /// let f = Failure::msg("gone");
+    /// assert_eq!(f.error().to_string(), "gone");
+    /// ```
+    pub fn error(&self) -> &(dyn Error + Send + Sync + 'static) {
+        &*self.inner.error
+    }
+
+    /// The error's message (its `Display`). Twisted's `getErrorMessage`.
+    ///
+    /// ```
+    /// use deferreds::Failure;
+    /// assert_eq!(Failure::msg("oops").error_message(), "oops");
+    /// ```
+    pub fn error_message(&self) -> String {
+        self.inner.error.to_string()
+    }
+
+    /// The name of the wrapped error's type, as `std::any::type_name` gives it (`"message"`
+    /// for [`Failure::msg`]). Twisted's `Failure.type`.
+    ///
+    /// ```
+    /// use deferreds::{CancelledError, Failure};
+    /// assert_eq!(Failure::new(CancelledError).type_name(), "deferreds::CancelledError");
+    /// ```
+    pub fn type_name(&self) -> &'static str {
+        self.inner.type_name
+    }
+
+    /// Where the failure was made: the `?`, `Failure::new` or library call that wrapped it.
+    ///
+    /// ```
+    /// use deferreds::Failure;
+    /// let f = Failure::msg("here");
+    /// assert_eq!(f.location().line(), line!() - 1);
+    /// ```
+    pub fn location(&self) -> &'static Location<'static> {
+        self.inner.location
+    }
+
+    /// The backtrace captured when the failure was made. Whether one is captured follows
+    /// [`Backtrace::capture`]: set `RUST_BACKTRACE=1` (or `RUST_LIB_BACKTRACE=1`) to get one.
+    /// Twisted's `getTraceback`.
+    ///
+    /// ```
+    /// use deferreds::Failure;
+    /// let f = Failure::msg("where?");
+    /// println!("{}", f.backtrace());
+    /// ```
+    pub fn backtrace(&self) -> &Backtrace {
+        &self.inner.backtrace
+    }
+
+    /// Do both handles share the same underlying failure? (Twisted tests use `is` for this.)
+    ///
+    /// ```
+    /// use deferreds::Failure;
+    /// let f = Failure::msg("x");
+    /// assert!(f.ptr_eq(&f.clone()));
+    /// assert!(!f.ptr_eq(&Failure::msg("x")));
+    /// ```
+    pub fn ptr_eq(&self, other: &Failure) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl<E: Error + Send + Sync + 'static> From<E> for Failure {
+    #[track_caller]
+    fn from(error: E) -> Self {
+        Failure::new(error)
+    }
+}
+
+impl AsRef<dyn Error + Send + Sync> for Failure {
+    fn as_ref(&self) -> &(dyn Error + Send + Sync + 'static) {
+        self.error()
+    }
+}
+
+impl AsRef<dyn Error> for Failure {
+    fn as_ref(&self) -> &(dyn Error + 'static) {
+        self.error()
+    }
+}
+
+/// `{}` shows the error's message; `{:#}` adds its chain of sources.
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.inner.error)?;
+        if f.alternate() {
+            let mut source = self.inner.error.source();
+            while let Some(cause) = source {
+                write!(f, ": {cause}")?;
+                source = cause.source();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Shows the type, message, sources, where the failure was made and the backtrace if one
+/// was captured.
+impl fmt::Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        write!(f, "Failure {}: {}", inner.type_name, inner.error)?;
+        let mut source = inner.error.source();
+        while let Some(cause) = source {
+            write!(f, "\n  caused by: {cause}")?;
+            source = cause.source();
+        }
+        write!(f, "\n  at {}", inner.location)?;
+        if inner.backtrace.status() == BacktraceStatus::Captured {
+            write!(f, "\n\nBacktrace:\n{}", inner.backtrace)?;
+        }
+        Ok(())
+    }
+}

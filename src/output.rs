@@ -1,0 +1,75 @@
+//! What a callback may return: a result, or a Deferred to wait for.
+
+use std::rc::Rc;
+
+use crate::chain::Chain;
+use crate::deferred::Deferred;
+use crate::failure::Failure;
+
+/// A callback's output, as the chain sees it.
+#[doc(hidden)]
+pub enum Produced<U> {
+    Ready(Result<U, Failure>),
+    Chain(Rc<Chain>),
+}
+
+impl<U> std::fmt::Debug for Produced<U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Produced::Ready(Ok(_)) => f.write_str("Ready(Ok(..))"),
+            Produced::Ready(Err(failure)) => write!(f, "Ready(Err({failure}))"),
+            Produced::Chain(chain) => write!(f, "{chain:?}"),
+        }
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// What a callback or errback may return: `Result<U, Failure>` (carry on with `U`, or fail)
+/// or `Deferred<U>` (wait for that Deferred, then carry on with its result).
+///
+/// There are exactly these two, so `Ok(..)` infers its error type without annotations:
+///
+/// ```
+/// use deferreds::Deferred;
+///
+/// let d = Deferred::succeed("41")
+///     .add_callback(|s| Ok(s.parse::<i64>()?)) // `?` turns ParseIntError into a Failure
+///     .add_callback(|n| Ok(n + 1))
+///     .add_callback(|n| Deferred::succeed(n * 2)); // a Deferred: the chain waits for it
+/// assert_eq!(deferreds::testing::success_result_of(d), 84);
+/// ```
+///
+/// A callback that only ever fails has nothing to fix its value type; annotate its return
+/// type: `|x| -> Result<u8, Failure> { Err(Failure::msg("no")) }`.
+pub trait CallbackOutput: sealed::Sealed + 'static {
+    /// The value type the chain carries on with.
+    type Value: 'static;
+
+    #[doc(hidden)]
+    fn produce(self) -> Produced<Self::Value>;
+}
+
+impl<U: 'static> sealed::Sealed for Result<U, Failure> {}
+
+impl<U: 'static> CallbackOutput for Result<U, Failure> {
+    type Value = U;
+
+    #[inline]
+    fn produce(self) -> Produced<U> {
+        Produced::Ready(self)
+    }
+}
+
+impl<U: 'static> sealed::Sealed for Deferred<U> {}
+
+impl<U: 'static> CallbackOutput for Deferred<U> {
+    type Value = U;
+
+    #[inline]
+    fn produce(self) -> Produced<U> {
+        self.into_produced()
+    }
+}

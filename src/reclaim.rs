@@ -1,0 +1,69 @@
+//! Dropping chains without recursion.
+//!
+//! A callback may own a Deferred whose callbacks own another, and so on; dropping the first
+//! would recurse once per level. Instead, steps dropped while another chain's steps are being
+//! dropped are queued and freed by the outermost drop, in a loop.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+
+use crate::chain::Step;
+
+thread_local! {
+    static RECLAIMING: Cell<bool> = const { Cell::new(false) };
+    static QUEUE: Cell<Vec<VecDeque<Step>>> = const { Cell::new(Vec::new()) };
+}
+
+/// Resets the flag even if a drop panics, so later drops are not queued forever.
+struct Reclaiming;
+
+impl Drop for Reclaiming {
+    fn drop(&mut self) {
+        RECLAIMING.with(|flag| flag.set(false));
+    }
+}
+
+/// Fails a chain that can never be fired now, with `AbandonedError`; queued like a drop when
+/// it happens while chains are being dropped.
+pub(crate) fn abandon(chain: std::rc::Rc<crate::chain::Chain>) {
+    if RECLAIMING.with(Cell::get) {
+        drop_steps(VecDeque::from([Step::Link(chain)]));
+    } else {
+        chain.abandon();
+    }
+}
+
+pub(crate) fn drop_steps(steps: VecDeque<Step>) {
+    if steps.is_empty() {
+        return;
+    }
+    if RECLAIMING.with(|flag| flag.replace(true)) {
+        QUEUE.with(|queue| {
+            let mut pending = queue.take();
+            pending.push(steps);
+            queue.set(pending);
+        });
+        return;
+    }
+    let _reset = Reclaiming;
+    let mut batch = steps;
+    loop {
+        for step in batch.drain(..) {
+            match step {
+                // The chain waiting on this one can never get a result from it now.
+                Step::Link(target) => target.abandon(),
+                Step::Call(callback) => drop(callback),
+            }
+        }
+        let next = QUEUE.with(|queue| {
+            let mut pending = queue.take();
+            let next = pending.pop();
+            queue.set(pending);
+            next
+        });
+        match next {
+            Some(next) => batch = next,
+            None => return,
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Reporting failures that nothing handled.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use crate::debug::DebugInfo;
+use crate::failure::Failure;
+
+type Hook = Arc<dyn Fn(&UnhandledError) + Send + Sync>;
+
+static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
+
+thread_local! {
+    static CAPTURED: RefCell<Option<Vec<UnhandledError>>> = const { RefCell::new(None) };
+}
+
+/// A failure that reached the end of a chain with nothing to handle it: the last handle to
+/// the chain was dropped while its result was a [`Failure`].
+///
+/// It goes to the hook set with [`set_unhandled_error_hook`], or by default to standard error
+/// as `Unhandled error in Deferred:` followed by the failure (and, with
+/// [`set_debugging`](crate::set_debugging) on, where the Deferred was created and fired).
+///
+/// ```
+/// use deferreds::{testing, Deferred, Failure};
+///
+/// let reports = testing::capture_unhandled(|| {
+///     drop(Deferred::<u8>::fail(Failure::msg("nobody listened")));
+/// });
+/// assert_eq!(reports.len(), 1);
+/// assert_eq!(reports[0].failure().error_message(), "nobody listened");
+/// assert!(reports[0].to_string().starts_with("Unhandled error in Deferred:"));
+/// ```
+#[derive(Clone)]
+pub struct UnhandledError {
+    failure: Failure,
+    debug: Option<DebugInfo>,
+}
+
+impl UnhandledError {
+    /// The failure nothing handled.
+    ///
+    /// ```
+    /// # use deferreds::{testing, Deferred, Failure};
+    /// let reports = testing::capture_unhandled(|| drop(Deferred::<()>::fail(Failure::msg("x"))));
+    /// assert_eq!(reports[0].failure().error_message(), "x");
+    /// ```
+    pub fn failure(&self) -> &Failure {
+        &self.failure
+    }
+
+    /// Where the Deferred was created and fired, if debugging was on then; empty otherwise.
+    ///
+    /// ```
+    /// # use deferreds::{testing, Deferred, Failure};
+    /// let reports = testing::capture_unhandled(|| drop(Deferred::<()>::fail(Failure::msg("x"))));
+    /// assert_eq!(reports[0].debug_locations(), "");
+    /// ```
+    pub fn debug_locations(&self) -> String {
+        self.debug
+            .as_ref()
+            .map(DebugInfo::locations)
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Display for UnhandledError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Unhandled error in Deferred:")?;
+        writeln!(f, "{:?}", self.failure)?;
+        if let Some(debug) = &self.debug {
+            writeln!(f, "(debug:")?;
+            write!(f, "{debug}")?;
+            writeln!(f, ")")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for UnhandledError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnhandledError")
+            .field("failure", &self.failure)
+            .field("debug", &self.debug_locations())
+            .finish()
+    }
+}
+
+/// Sends every unhandled-error report of the process to `hook` instead of standard error.
+/// Returns the previous hook, if one was set.
+///
+/// ```
+/// use deferreds::{set_unhandled_error_hook, take_unhandled_error_hook, Deferred, Failure};
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// static SEEN: AtomicUsize = AtomicUsize::new(0);
+/// set_unhandled_error_hook(|_report| {
+///     SEEN.fetch_add(1, Ordering::SeqCst);
+/// });
+/// drop(Deferred::<u8>::fail(Failure::msg("lost")));
+/// take_unhandled_error_hook();
+/// assert!(SEEN.load(Ordering::SeqCst) >= 1);
+/// ```
+pub fn set_unhandled_error_hook(
+    hook: impl Fn(&UnhandledError) + Send + Sync + 'static,
+) -> Option<Arc<dyn Fn(&UnhandledError) + Send + Sync>> {
+    let mut slot = HOOK.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    slot.replace(Arc::new(hook))
+}
+
+/// Removes the hook set with [`set_unhandled_error_hook`], so reports go to standard error
+/// again, and returns it.
+///
+/// ```
+/// assert!(deferreds::take_unhandled_error_hook().is_none());
+/// ```
+pub fn take_unhandled_error_hook() -> Option<Arc<dyn Fn(&UnhandledError) + Send + Sync>> {
+    let mut slot = HOOK.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    slot.take()
+}
+
+pub(crate) fn report(failure: Failure, debug: Option<DebugInfo>) {
+    let report = UnhandledError { failure, debug };
+    let captured = CAPTURED.with(|captured| match captured.borrow_mut().as_mut() {
+        Some(reports) => {
+            reports.push(report.clone());
+            true
+        }
+        None => false,
+    });
+    if captured {
+        return;
+    }
+    let hook = HOOK
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone();
+    match hook {
+        Some(hook) => hook(&report),
+        None => eprint!("{report}"),
+    }
+}
+
+/// Runs `body` with this thread's unhandled-error reports collected instead of sent to the
+/// hook; see [`testing::capture_unhandled`](crate::testing::capture_unhandled).
+pub(crate) fn capture(body: impl FnOnce()) -> Vec<UnhandledError> {
+    let outer = CAPTURED.with(|captured| captured.replace(Some(Vec::new())));
+    /// Restores the enclosing capture even if `body` panics.
+    struct Restore(Option<Option<Vec<UnhandledError>>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(outer) = self.0.take() {
+                CAPTURED.with(|captured| *captured.borrow_mut() = outer);
+            }
+        }
+    }
+    let mut restore = Restore(Some(outer));
+    body();
+    let reports = CAPTURED.with(|captured| captured.borrow_mut().take());
+    let outer = restore.0.take().unwrap_or_default();
+    CAPTURED.with(|captured| *captured.borrow_mut() = outer);
+    reports.unwrap_or_default()
+}

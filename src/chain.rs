@@ -11,7 +11,6 @@
 
 use std::any::Any;
 use std::cell::Cell;
-use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use crate::debug::{DebugInfo, Trace};
@@ -111,7 +110,7 @@ struct Extra {
 
 pub struct Chain {
     slot: Cell<Slot>,
-    steps: Cell<VecDeque<Step>>,
+    steps: Cell<Vec<Step>>,
     flags: Cell<Flags>,
     extra: Cell<Option<Box<Extra>>>,
 }
@@ -126,7 +125,7 @@ impl Chain {
         });
         Rc::new(Chain {
             slot: Cell::new(Slot::Empty),
-            steps: Cell::new(VecDeque::new()),
+            steps: Cell::new(Vec::new()),
             flags: Cell::new(Flags::default()),
             extra: Cell::new(extra),
         })
@@ -190,17 +189,22 @@ impl Chain {
         Rc::strong_count(self) > 1 || self.has_steps()
     }
 
-    /// Appends a step and, if the chain has a result and is idle, runs it at once.
+    /// Appends a step; if the chain has a result and is idle, runs it at once.
     pub(crate) fn push(self: &Rc<Self>, step: Step) {
+        if self.is_runnable() && !self.has_steps() {
+            // Nothing queued ahead of it: run it directly, without queueing it.
+            run(self.clone(), Some(step));
+            return;
+        }
         let mut steps = self.steps.take();
         if steps.capacity() == 0 {
             // Most chains hold one callback at a time: start with room for exactly one.
             steps.reserve_exact(1);
         }
-        steps.push_back(step);
+        steps.push(step);
         self.steps.set(steps);
         if self.is_runnable() {
-            run(self.clone());
+            run(self.clone(), None);
         }
     }
 
@@ -209,11 +213,16 @@ impl Chain {
         flags.called && !flags.running && flags.paused == 0
     }
 
-    fn pop_step(&self) -> Option<Step> {
-        let mut steps = self.steps.take();
-        let step = steps.pop_front();
+    /// Puts steps taken for running but not run back in front of any added meanwhile.
+    fn requeue(&self, rest: impl Iterator<Item = Step>) {
+        let added = self.steps.take();
+        let mut steps: Vec<Step> = rest.collect();
+        if steps.is_empty() {
+            steps = added;
+        } else {
+            steps.extend(added);
+        }
         self.steps.set(steps);
-        step
     }
 
     /// Fires the chain. Returns `false` (and drops `outcome`) if it had already fired, as
@@ -222,7 +231,7 @@ impl Chain {
         if !self.accept(outcome, fired) {
             return false;
         }
-        run(self.clone());
+        run(self.clone(), None);
         true
     }
 
@@ -293,7 +302,7 @@ impl Chain {
         }
         self.update_flags(|flags| flags.paused -= 1);
         if self.is_runnable() {
-            run(self.clone());
+            run(self.clone(), None);
         }
     }
 
@@ -324,35 +333,46 @@ impl Chain {
         }
     }
 
-    /// Runs this chain's steps until they run out, it is paused, or its result moves on
-    /// through a link; in that last case returns the chain that received it.
-    fn process(self: &Rc<Self>) -> Option<Rc<Chain>> {
-        if !self.is_runnable() {
-            return None;
-        }
-        let mut outcome = match self.slot.take() {
-            Slot::Done(outcome) => outcome,
+    /// Runs `first` (if any) and then this chain's queued steps, until they run out, it is
+    /// paused, or its result moves on through a link; in that last case returns the chain
+    /// that received it.
+    fn process(self: &Rc<Self>, first: Option<Step>) -> Option<Rc<Chain>> {
+        let mut outcome = match self.is_runnable().then(|| self.slot.take()) {
+            Some(Slot::Done(outcome)) => outcome,
             other => {
-                self.slot.set(other);
+                if let Some(slot) = other {
+                    self.slot.set(slot);
+                }
+                if let Some(first) = first {
+                    self.requeue(std::iter::once(first));
+                }
                 return None;
             }
         };
         self.update_flags(|flags| flags.running = true);
+        let mut batch = Vec::from_iter(first).into_iter();
         let handed_to = loop {
-            if self.is_paused() {
-                break None;
-            }
-            match self.pop_step() {
-                None => break None,
-                Some(Step::Call(callback)) => match callback.call(outcome) {
+            let step = match batch.next() {
+                Some(step) => step,
+                None => {
+                    batch = self.steps.take().into_iter();
+                    match batch.next() {
+                        Some(step) => step,
+                        None => break None,
+                    }
+                }
+            };
+            match step {
+                Step::Call(callback) => match callback.call(outcome) {
                     Next::Done(next) => outcome = next,
                     Next::Wait(inner) => {
+                        self.requeue(batch);
                         self.update_flags(|flags| flags.running = false);
                         self.wait_on(inner);
                         return None;
                     }
                 },
-                Some(Step::Link(target)) => {
+                Step::Link(target) => {
                     let accepted = target.receive(outcome);
                     outcome = Outcome::value(());
                     if accepted {
@@ -360,7 +380,11 @@ impl Chain {
                     }
                 }
             }
+            if self.is_paused() {
+                break None;
+            }
         };
+        self.requeue(batch);
         self.slot.set(Slot::Done(outcome));
         self.update_flags(|flags| flags.running = false);
         handed_to
@@ -391,7 +415,7 @@ impl Chain {
 
     pub(crate) fn abandon(self: &Rc<Self>) {
         if self.receive(Outcome::Failure(Failure::new(AbandonedError))) {
-            run(self.clone());
+            run(self.clone(), None);
         }
     }
 }
@@ -412,12 +436,14 @@ impl Drop for Chain {
     }
 }
 
-/// Runs `start` and every chain its result flows into, with an explicit stack.
-pub(crate) fn run(start: Rc<Chain>) {
+/// Runs `start` (beginning with `first`, if given) and every chain its result flows into,
+/// with an explicit stack.
+pub(crate) fn run(start: Rc<Chain>, first: Option<Step>) {
     let mut stack: Vec<Rc<Chain>> = Vec::new();
     let mut current = start;
+    let mut first = first;
     loop {
-        if let Some(target) = current.process() {
+        if let Some(target) = current.process(first.take()) {
             if current.has_steps() {
                 stack.push(current);
             }

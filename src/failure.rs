@@ -179,8 +179,8 @@ impl Failure {
     /// for [`Failure::msg`]). Twisted's `Failure.type`.
     ///
     /// ```
-    /// use deferreds::{CancelledError, Failure};
-    /// assert_eq!(Failure::new(CancelledError).type_name(), "deferreds::CancelledError");
+    /// use deferreds::Failure;
+    /// assert_eq!(Failure::new(std::fmt::Error).type_name(), "core::fmt::Error");
     /// ```
     pub fn type_name(&self) -> &'static str {
         self.inner.type_name

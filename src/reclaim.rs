@@ -5,13 +5,12 @@
 //! dropped are queued and freed by the outermost drop, in a loop.
 
 use std::cell::Cell;
-use std::collections::VecDeque;
 
 use crate::chain::Step;
 
 thread_local! {
     static RECLAIMING: Cell<bool> = const { Cell::new(false) };
-    static QUEUE: Cell<Vec<VecDeque<Step>>> = const { Cell::new(Vec::new()) };
+    static QUEUE: Cell<Vec<Vec<Step>>> = const { Cell::new(Vec::new()) };
 }
 
 /// Resets the flag even if a drop panics, so later drops are not queued forever.
@@ -27,13 +26,13 @@ impl Drop for Reclaiming {
 /// it happens while chains are being dropped.
 pub(crate) fn abandon(chain: std::rc::Rc<crate::chain::Chain>) {
     if RECLAIMING.with(Cell::get) {
-        drop_steps(VecDeque::from([Step::Link(chain)]));
+        drop_steps(vec![Step::Link(chain)]);
     } else {
         chain.abandon();
     }
 }
 
-pub(crate) fn drop_steps(steps: VecDeque<Step>) {
+pub(crate) fn drop_steps(steps: Vec<Step>) {
     if steps.is_empty() {
         return;
     }

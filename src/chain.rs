@@ -20,7 +20,9 @@ use crate::reclaim;
 
 /// A chain's result: a value (a `Box` holding `Option<T>`, so a step that keeps the type can
 /// write its output back into the same allocation) or a failure.
-pub(crate) enum Outcome {
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Outcome {
     Value(Box<dyn Any>),
     Failure(Failure),
 }
@@ -62,8 +64,9 @@ pub(crate) fn take_value<T: 'static>(boxed: &mut Box<dyn Any>) -> T {
 pub(crate) enum Next {
     /// A result to hand to the next step.
     Done(Outcome),
-    /// A Deferred without a result yet: the chain waits for it.
-    Wait(Rc<Chain>),
+    /// A Deferred without a result yet: the chain waits for it, and then, if given, calls
+    /// this same callback again with its result (how a coroutine driver waits).
+    Wait(Rc<Chain>, Option<Box<dyn Callback>>),
 }
 
 /// A callback/errback pair, type-erased.
@@ -187,6 +190,15 @@ impl Chain {
     /// Would a `Resolver` dropped now leave someone waiting: a handle, a link or a callback?
     pub(crate) fn is_observed(self: &Rc<Self>) -> bool {
         Rc::strong_count(self) > 1 || self.has_steps()
+    }
+
+    /// A chain that has fired but waits on `inner`, then runs `step` with its result.
+    pub(crate) fn waiting(step: Step, inner: Rc<Chain>, created: Option<Trace>) -> Rc<Self> {
+        let chain = Chain::new(None, created);
+        chain.update_flags(|flags| flags.called = true);
+        chain.steps.set(vec![step]);
+        chain.wait_on(inner);
+        chain
     }
 
     /// Appends a step; if the chain has a result and is idle, runs it at once.
@@ -365,8 +377,8 @@ impl Chain {
             match step {
                 Step::Call(callback) => match callback.call(outcome) {
                     Next::Done(next) => outcome = next,
-                    Next::Wait(inner) => {
-                        self.requeue(batch);
+                    Next::Wait(inner, again) => {
+                        self.requeue(again.map(Step::Call).into_iter().chain(batch));
                         self.update_flags(|flags| flags.running = false);
                         self.wait_on(inner);
                         return None;

@@ -151,10 +151,9 @@ impl<T: 'static> Deferred<T> {
     pub fn from_result(result: Result<T, Failure>) -> Self {
         match trace_if_debugging() {
             None => Deferred::ready(result),
-            Some(created) => Deferred::from_chain(Chain::fired(
-                Outcome::from_result(result),
-                Some(created),
-            )),
+            Some(created) => {
+                Deferred::from_chain(Chain::fired(Outcome::from_result(result), Some(created)))
+            }
         }
     }
 
@@ -513,7 +512,10 @@ impl<T: 'static> fmt::Debug for Deferred<T> {
                 write!(f, "Deferred<{type_name}> {{ failed: {failure} }}")
             }
             State::Chain(chain) => {
-                let debug = chain.debug_info().map(|d| d.locations()).unwrap_or_default();
+                let debug = chain
+                    .debug_info()
+                    .map(|d| d.locations())
+                    .unwrap_or_default();
                 write!(f, "Deferred<{type_name}> {{ {}{debug} }}", chain.describe())
             }
             State::Spent => write!(f, "Deferred<{type_name}> {{ consumed }}"),

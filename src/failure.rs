@@ -4,7 +4,7 @@ use std::backtrace::{Backtrace, BacktraceStatus};
 use std::error::Error;
 use std::fmt;
 use std::panic::Location;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Display adapter for anything printable, so [`Failure::msg`] can wrap it as an error.
 struct Message<M>(M);
@@ -60,6 +60,74 @@ struct Inner {
     type_name: &'static str,
     location: &'static Location<'static>,
     backtrace: Backtrace,
+    /// The `#[inline_callbacks]` functions the failure travelled out of, innermost first.
+    trail: Mutex<Vec<AsyncFrame>>,
+}
+
+/// One step of a failure's logical call path: an `#[inline_callbacks]` function it travelled
+/// out of, and the `yield_!` that function was waiting at (or its own line, if it failed
+/// before waiting on anything).
+///
+/// ```
+/// use deferreds::{inline_callbacks, testing, Deferred, Failure};
+///
+/// #[inline_callbacks]
+/// fn inner() -> Result<u8, Failure> {
+///     let _: () = yield_!(Deferred::<()>::fail(Failure::msg("disk on fire")))?;
+///     Ok(1)
+/// }
+///
+/// #[inline_callbacks]
+/// fn outer() -> Result<u8, Failure> {
+///     yield_!(inner())
+/// }
+///
+/// let failure = testing::failure_result_of(outer());
+/// let path: Vec<&str> = failure.async_frames().iter().map(|f| f.function()).collect();
+/// assert_eq!(path, ["inner", "outer"]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AsyncFrame {
+    function: &'static str,
+    file: &'static str,
+    line: u32,
+}
+
+impl AsyncFrame {
+    pub(crate) fn new(function: &'static str, file: &'static str, line: u32) -> Self {
+        AsyncFrame {
+            function,
+            file,
+            line,
+        }
+    }
+
+    /// The function's name.
+    ///
+    /// See [`AsyncFrame`] for an example.
+    pub fn function(&self) -> &'static str {
+        self.function
+    }
+
+    /// The source file of the `yield_!` the function was waiting at.
+    ///
+    /// See [`AsyncFrame`] for an example.
+    pub fn file(&self) -> &'static str {
+        self.file
+    }
+
+    /// The line of the `yield_!` the function was waiting at.
+    ///
+    /// See [`AsyncFrame`] for an example.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+}
+
+impl fmt::Display for AsyncFrame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}:{})", self.function, self.file, self.line)
+    }
 }
 
 impl Failure {
@@ -107,6 +175,7 @@ impl Failure {
                 type_name,
                 location: Location::caller(),
                 backtrace: Backtrace::capture(),
+                trail: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -210,6 +279,27 @@ impl Failure {
         &self.inner.backtrace
     }
 
+    /// The logical call path the failure travelled: each `#[inline_callbacks]` function it
+    /// left, innermost first (Twisted users call this an async traceback). Recording a frame
+    /// costs no OS backtrace capture. Clones share one path, as they share one failure.
+    ///
+    /// See [`AsyncFrame`] for an example.
+    pub fn async_frames(&self) -> Vec<AsyncFrame> {
+        self.trail().clone()
+    }
+
+    pub(crate) fn push_frame(&self, frame: AsyncFrame) {
+        self.trail().push(frame);
+    }
+
+    fn trail(&self) -> std::sync::MutexGuard<'_, Vec<AsyncFrame>> {
+        // The lock guards a plain Vec push or clone: a poisoned lock still holds a valid Vec.
+        self.inner
+            .trail
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Do both handles share the same underlying failure? (Twisted tests use `is` for this.)
     ///
     /// ```
@@ -269,6 +359,9 @@ impl fmt::Debug for Failure {
             source = cause.source();
         }
         write!(f, "\n  at {}", inner.location)?;
+        for frame in self.trail().iter() {
+            write!(f, "\n  in {frame}")?;
+        }
         if inner.backtrace.status() == BacktraceStatus::Captured {
             write!(f, "\n\nBacktrace:\n{}", inner.backtrace)?;
         }

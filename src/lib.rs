@@ -62,6 +62,7 @@ mod debug;
 mod deferred;
 mod errors;
 mod failure;
+mod inline;
 mod maybe;
 mod output;
 mod reclaim;
@@ -73,9 +74,40 @@ mod unhandled;
 pub use controller::Controller;
 pub use debug::{is_debugging, set_debugging};
 pub use deferred::Deferred;
+pub use deferreds_macros::inline_callbacks;
 pub use errors::{AbandonedError, CancelledError, PanicError, TimeoutError};
-pub use failure::Failure;
+pub use failure::{AsyncFrame, Failure};
 pub use maybe::{fail, maybe_deferred, succeed};
 pub use output::CallbackOutput;
 pub use resolver::Resolver;
 pub use unhandled::{set_unhandled_error_hook, take_unhandled_error_hook, UnhandledError};
+
+/// What `#[inline_callbacks]` expands to uses these; they are not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::inline::{
+        inline_callbacks, take_now, wait, InlineResult, Site, Yieldable, Yielder,
+    };
+}
+
+/// Waits for a Deferred inside an [`#[inline_callbacks]`](inline_callbacks) function.
+///
+/// Only the attribute gives `yield_!` a meaning: inside such a function it is redefined to
+/// wait on its Deferred and evaluate to the `Result`. Anywhere else, this definition stops
+/// the build with an explanation.
+///
+/// ```compile_fail
+/// use deferreds::{yield_, Deferred};
+/// fn not_inline() {
+///     let _ = yield_!(Deferred::succeed(1)); // error: only in an #[inline_callbacks] fn
+/// }
+/// ```
+#[macro_export]
+macro_rules! yield_ {
+    ($($anything:tt)*) => {
+        ::core::compile_error!(
+            "yield_!() only works directly in the body of an #[inline_callbacks] function, \
+             where it waits for a Deferred; here there is no generator to suspend"
+        )
+    };
+}

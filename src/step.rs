@@ -28,7 +28,7 @@ fn advance<T: 'static, R: CallbackOutput>(
         Ok(Produced::Ready(Ok(value))) => Next::Done(store::<T, R::Value>(value, reuse)),
         Ok(Produced::Chain(inner)) => match inner.take_result() {
             Some(outcome) => Next::Done(outcome),
-            None => Next::Wait(inner),
+            None => Next::Wait(inner, None),
         },
     }
 }

@@ -105,7 +105,9 @@ impl fmt::Debug for UnhandledError {
 pub fn set_unhandled_error_hook(
     hook: impl Fn(&UnhandledError) + Send + Sync + 'static,
 ) -> Option<Arc<dyn Fn(&UnhandledError) + Send + Sync>> {
-    let mut slot = HOOK.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = HOOK
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     slot.replace(Arc::new(hook))
 }
 
@@ -116,7 +118,9 @@ pub fn set_unhandled_error_hook(
 /// assert!(deferreds::take_unhandled_error_hook().is_none());
 /// ```
 pub fn take_unhandled_error_hook() -> Option<Arc<dyn Fn(&UnhandledError) + Send + Sync>> {
-    let mut slot = HOOK.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = HOOK
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     slot.take()
 }
 

@@ -81,18 +81,14 @@ pub(crate) enum Step {
     Link(Rc<Chain>),
 }
 
+#[derive(Default)]
 enum Slot {
     /// Not fired, being run (the loop holds the result) or handed on.
+    #[default]
     Empty,
     Done(Outcome),
     /// Fired, but waiting on another chain's result.
     Waiting(Weak<Chain>),
-}
-
-impl Default for Slot {
-    fn default() -> Self {
-        Slot::Empty
-    }
 }
 
 #[derive(Clone, Copy, Default)]

@@ -47,27 +47,6 @@ impl std::fmt::Debug for Suspend {
 #[doc(hidden)]
 pub type Yielder = Co<Suspend, Option<Outcome>>;
 
-/// The one kind of value `yield_!` takes.
-#[doc(hidden)]
-#[diagnostic::on_unimplemented(
-    message = "yield_!() takes a Deferred, but this is a `{Self}`",
-    label = "not a Deferred",
-    note = "yield_!(d) waits for the Deferred `d` and evaluates to its Result; \
-            wrap a plain value with deferreds::succeed(value)"
-)]
-pub trait Yieldable {
-    type Value: 'static;
-    fn into_deferred(self) -> Deferred<Self::Value>;
-}
-
-impl<U: 'static> Yieldable for Deferred<U> {
-    type Value = U;
-
-    fn into_deferred(self) -> Deferred<U> {
-        self
-    }
-}
-
 /// A yielded Deferred that has no result yet.
 #[doc(hidden)]
 pub struct Pending<U> {
@@ -84,8 +63,8 @@ impl<U> std::fmt::Debug for Pending<U> {
 /// The result of `d` if it has one now (no suspension), else what to wait on.
 #[doc(hidden)]
 #[allow(clippy::result_large_err)]
-pub fn take_now<D: Yieldable>(d: D) -> Result<Result<D::Value, Failure>, Pending<D::Value>> {
-    match d.into_deferred().into_produced() {
+pub fn take_now<U: 'static>(d: Deferred<U>) -> Result<Result<U, Failure>, Pending<U>> {
+    match d.into_produced() {
         Produced::Ready(result) => Ok(result),
         Produced::Chain(chain) => match chain.take_result() {
             Some(outcome) => Ok(outcome.into_result()),
@@ -195,15 +174,9 @@ impl<R: InlineResult, F: Future<Output = R>> Driver<R, F> {
                 Err(panicked)
             }
         };
-        Resumed::Finished(result.map_err(|failure| {
-            let site = self.waiting_at;
-            failure.push_frame(AsyncFrame::new(
-                self.function.function,
-                site.file,
-                site.line,
-            ));
-            failure
-        }))
+        let site = self.waiting_at;
+        let frame = AsyncFrame::new(self.function.function, site.file, site.line);
+        Resumed::Finished(result.inspect_err(|failure| failure.push_frame(frame)))
     }
 }
 

@@ -22,6 +22,26 @@
 //! assert_eq!(deferreds::testing::success_result_of(launched), "pod launched from bay 3");
 //! ```
 //!
+//! With [`#[inline_callbacks]`](inline_callbacks), the same kind of code reads like
+//! synchronous code: `yield_!` waits for a Deferred, and `?` or `match` handle its failure.
+//!
+//! ```
+//! use deferreds::{inline_callbacks, Deferred, Failure};
+//!
+//! #[inline_callbacks]
+//! fn launch(doors_open: Deferred<&'static str>) -> Result<String, Failure> {
+//!     match yield_!(doors_open) {
+//!         Ok(bay) => Ok(format!("pod launched from {bay}")),
+//!         Err(failure) => Ok(format!("launch aborted: {failure}")),
+//!     }
+//! }
+//!
+//! let (doors_open, resolver) = Deferred::new();
+//! let launched = launch(doors_open); // runs up to the yield_!, then returns a Deferred
+//! resolver.callback("bay 3");
+//! assert_eq!(deferreds::testing::success_result_of(launched), "pod launched from bay 3");
+//! ```
+//!
 //! # The model
 //!
 //! - [`Deferred::new`] gives the Deferred and its [`Resolver`]; firing consumes the resolver,
@@ -74,20 +94,127 @@ mod unhandled;
 pub use controller::Controller;
 pub use debug::{is_debugging, set_debugging};
 pub use deferred::Deferred;
-pub use deferreds_macros::inline_callbacks;
 pub use errors::{AbandonedError, CancelledError, PanicError, TimeoutError};
 pub use failure::{AsyncFrame, Failure};
+
+/// Write asynchronous code as if it were synchronous: Twisted's `@inlineCallbacks`.
+///
+/// The attribute turns `fn name(args) -> Result<T, E>` (with `E: Into<Failure>`) into
+/// `fn name(args) -> Deferred<T>`. The body runs as a generator: `yield_!(d)` waits for the
+/// `Deferred<U>` `d` and evaluates to its `Result<U, Failure>`, so `?`, `match` and `if let`
+/// handle errors the way try/except does. Other code runs while the body waits.
+///
+/// | Twisted | `deferreds` |
+/// |---|---|
+/// | `@inlineCallbacks` | `#[inline_callbacks]` |
+/// | `x = yield d` | `let x = yield_!(d)?;` |
+/// | `try: x = yield d` / `except E: ...` | `match yield_!(d) { Ok(x) => .., Err(f) if f.check::<E>() => .., Err(f) => return Err(f) }` |
+/// | `returnValue(v)` / `return v` | `return Ok(v)` (or the tail `Ok(v)`) |
+/// | raising an exception | `return Err(..)`, `?`, or a panic: the outer Deferred fails |
+///
+/// ```
+/// use deferreds::{inline_callbacks, testing, Deferred, Failure};
+///
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("connection refused")]
+/// struct ConnectionError;
+///
+/// fn make_request(path: &str) -> Deferred<String> {
+///     if path == "/users" {
+///         Deferred::succeed(r#"["alice","bob"]"#.to_string())
+///     } else {
+///         Deferred::fail(ConnectionError)
+///     }
+/// }
+///
+/// #[inline_callbacks]
+/// fn get_users(path: String) -> Result<Vec<String>, Failure> {
+///     let body = match yield_!(make_request(&path)) {
+///         Ok(body) => body,
+///         Err(f) if f.check::<ConnectionError>() => {
+///             eprintln!("request failed due to a connection error");
+///             return Ok(vec![]);
+///         }
+///         Err(f) => return Err(f),
+///     };
+///     let names = body.trim_matches(|c| c == '[' || c == ']');
+///     Ok(names.split(',').map(|name| name.trim_matches('"').to_string()).collect())
+/// }
+///
+/// assert_eq!(testing::success_result_of(get_users("/users".into())), ["alice", "bob"]);
+/// assert!(testing::success_result_of(get_users("/down".into())).is_empty());
+/// ```
+///
+/// # How it runs
+///
+/// Calling the function runs the body at once, up to the first `yield_!` of a Deferred
+/// that has no result yet, and returns the outer Deferred (already fired if the body never
+/// had to wait). A Deferred that already has a result is taken on the spot without
+/// suspending, so a loop over a million fired Deferreds uses constant stack. When an awaited
+/// Deferred fires, the body resumes inside that firing, on the same thread.
+///
+/// Cancelling the outer Deferred cancels the Deferred the body is waiting on; the body sees
+/// the [`CancelledError`] from `yield_!` and may handle it: if it then returns `Ok(v)`, the
+/// outer Deferred fires with `v`, as in Twisted. If the awaited Deferred can never fire (its
+/// resolver dropped, say), the body sees [`AbandonedError`] instead of waiting forever.
+/// A failure leaving the function records it in the failure's
+/// [`async_frames`](Failure::async_frames): the logical call path across functions.
+///
+/// # Rules the compiler enforces, with messages that say what to do
+///
+/// - The return type is `Result<T, E>` or an alias like `io::Result<T>`; the function is not
+///   `async`, and its body does not use `.await` (yield a Deferred instead).
+/// - Arguments are owned: the generator outlives the call, so no references or `&self`
+///   (take `self: Rc<Self>`); type parameters and `impl Trait` arguments are made `'static`.
+/// - `yield_!` is used directly in the body, not in closures, async blocks or nested
+///   functions inside it, and takes a `Deferred`.
+///
+/// ```compile_fail
+/// #[deferreds::inline_callbacks]
+/// fn greet(name: &str) -> Result<String, deferreds::Failure> { // error: borrowed argument
+///     Ok(format!("hello {name}"))
+/// }
+/// ```
+///
+/// Methods work with `self` by value or `self: Rc<Self>`, and so do generic functions:
+///
+/// ```
+/// use deferreds::{inline_callbacks, testing, Deferred, Failure};
+/// use std::rc::Rc;
+///
+/// struct Counter { step: u32 }
+///
+/// impl Counter {
+///     #[inline_callbacks]
+///     fn add(self: Rc<Self>, d: Deferred<u32>) -> Result<u32, Failure> {
+///         Ok(yield_!(d)? + self.step)
+///     }
+/// }
+///
+/// #[inline_callbacks]
+/// fn first<T: Clone>(items: Vec<Deferred<T>>) -> Result<Option<T>, Failure> {
+///     for d in items {
+///         return Ok(Some(yield_!(d)?));
+///     }
+///     Ok(None)
+/// }
+///
+/// let counter = Rc::new(Counter { step: 2 });
+/// assert_eq!(testing::success_result_of(counter.add(Deferred::succeed(40))), 42);
+/// assert_eq!(testing::success_result_of(first(vec![Deferred::succeed('a')])), Some('a'));
+/// ```
+pub use deferreds_macros::inline_callbacks;
 pub use maybe::{fail, maybe_deferred, succeed};
 pub use output::CallbackOutput;
 pub use resolver::Resolver;
-pub use unhandled::{set_unhandled_error_hook, take_unhandled_error_hook, UnhandledError};
+pub use unhandled::{
+    set_unhandled_error_hook, take_unhandled_error_hook, UnhandledError, UnhandledErrorHook,
+};
 
 /// What `#[inline_callbacks]` expands to uses these; they are not part of the API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::inline::{
-        inline_callbacks, take_now, wait, InlineResult, Site, Yieldable, Yielder,
-    };
+    pub use crate::inline::{inline_callbacks, take_now, wait, InlineResult, Site, Yielder};
 }
 
 /// Waits for a Deferred inside an [`#[inline_callbacks]`](inline_callbacks) function.

@@ -7,9 +7,10 @@ use std::sync::{Arc, RwLock};
 use crate::debug::DebugInfo;
 use crate::failure::Failure;
 
-type Hook = Arc<dyn Fn(&UnhandledError) + Send + Sync>;
+/// A hook installed with [`set_unhandled_error_hook`].
+pub type UnhandledErrorHook = Arc<dyn Fn(&UnhandledError) + Send + Sync>;
 
-static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
+static HOOK: RwLock<Option<UnhandledErrorHook>> = RwLock::new(None);
 
 thread_local! {
     static CAPTURED: RefCell<Option<Vec<UnhandledError>>> = const { RefCell::new(None) };
@@ -104,7 +105,7 @@ impl fmt::Debug for UnhandledError {
 /// ```
 pub fn set_unhandled_error_hook(
     hook: impl Fn(&UnhandledError) + Send + Sync + 'static,
-) -> Option<Arc<dyn Fn(&UnhandledError) + Send + Sync>> {
+) -> Option<UnhandledErrorHook> {
     let mut slot = HOOK
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -117,7 +118,7 @@ pub fn set_unhandled_error_hook(
 /// ```
 /// assert!(deferreds::take_unhandled_error_hook().is_none());
 /// ```
-pub fn take_unhandled_error_hook() -> Option<Arc<dyn Fn(&UnhandledError) + Send + Sync>> {
+pub fn take_unhandled_error_hook() -> Option<UnhandledErrorHook> {
     let mut slot = HOOK
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -36,6 +36,10 @@ fn refuse(function: ItemFn, errors: impl Iterator<Item = syn::Error>) -> TokenSt
     let ItemFn {
         attrs, vis, sig, ..
     } = function;
+    let declared = match &sig.output {
+        syn::ReturnType::Type(_, declared) => quote!(#declared),
+        syn::ReturnType::Default => quote!(()),
+    };
     let output = match signature::value_type(&sig) {
         Ok(value_type) => quote!(-> ::deferreds::Deferred<#value_type>),
         Err(_) => {
@@ -50,6 +54,8 @@ fn refuse(function: ItemFn, errors: impl Iterator<Item = syn::Error>) -> TokenSt
         #(#attrs)*
         #[allow(unused_variables, unreachable_code)]
         #vis fn #ident #generics (#inputs) #output #where_clause {
+            // Names the declared return type, so its imports do not warn as unused.
+            let _: ::core::marker::PhantomData<#declared>;
             ::core::unreachable!()
         }
     }

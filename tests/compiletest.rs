@@ -1,0 +1,8 @@
+//! Misuse of `#[inline_callbacks]` and `yield_!` fails to compile, with messages that say
+//! what to do. The expected messages are checked in beside each case in `tests/ui/`.
+
+#[test]
+fn ui() {
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("tests/ui/*.rs");
+}

@@ -10,13 +10,14 @@
 //!   `Link` step; the outer only holds a `Weak` to the inner, for cancellation.
 
 use std::any::Any;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use crate::debug::{DebugInfo, Trace};
 use crate::errors::{AbandonedError, CancelledError};
 use crate::failure::Failure;
 use crate::reclaim;
+use crate::steps::{Steps, StepsIter};
 
 /// A chain's result: a value (a `Box` holding `Option<T>`, so a step that keeps the type can
 /// write its output back into the same allocation) or a failure.
@@ -109,7 +110,8 @@ struct Extra {
 
 pub struct Chain {
     slot: Cell<Slot>,
-    steps: Cell<Vec<Step>>,
+    /// Borrowed only inside this module's methods, never while user code runs.
+    steps: RefCell<Steps>,
     flags: Cell<Flags>,
     extra: Cell<Option<Box<Extra>>>,
 }
@@ -124,7 +126,7 @@ impl Chain {
         });
         Rc::new(Chain {
             slot: Cell::new(Slot::Empty),
-            steps: Cell::new(Vec::new()),
+            steps: RefCell::new(Steps::Empty),
             flags: Cell::new(Flags::default()),
             extra: Cell::new(extra),
         })
@@ -177,10 +179,7 @@ impl Chain {
     }
 
     fn has_steps(&self) -> bool {
-        let steps = self.steps.take();
-        let any = !steps.is_empty();
-        self.steps.set(steps);
-        any
+        !self.steps.borrow().is_empty()
     }
 
     /// Would a `Resolver` dropped now leave someone waiting: a handle, a link or a callback?
@@ -192,7 +191,7 @@ impl Chain {
     pub(crate) fn waiting(step: Step, inner: Rc<Chain>, created: Option<Trace>) -> Rc<Self> {
         let chain = Chain::new(None, created);
         chain.update_flags(|flags| flags.called = true);
-        chain.steps.set(vec![step]);
+        *chain.steps.borrow_mut() = Steps::One(step);
         chain.wait_on(inner);
         chain
     }
@@ -204,13 +203,7 @@ impl Chain {
             run(self.clone(), Some(step));
             return;
         }
-        let mut steps = self.steps.take();
-        if steps.capacity() == 0 {
-            // Most chains hold one callback at a time: start with room for exactly one.
-            steps.reserve_exact(1);
-        }
-        steps.push(step);
-        self.steps.set(steps);
+        self.steps.borrow_mut().push(step);
         if self.is_runnable() {
             run(self.clone(), None);
         }
@@ -222,15 +215,10 @@ impl Chain {
     }
 
     /// Puts steps taken for running but not run back in front of any added meanwhile.
-    fn requeue(&self, rest: impl Iterator<Item = Step>) {
-        let added = self.steps.take();
-        let mut steps: Vec<Step> = rest.collect();
-        if steps.is_empty() {
-            steps = added;
-        } else {
-            steps.extend(added);
-        }
-        self.steps.set(steps);
+    fn requeue(&self, rest: Steps) {
+        let mut steps = self.steps.borrow_mut();
+        let added = std::mem::take(&mut *steps);
+        *steps = rest.followed_by(added);
     }
 
     /// Fires the chain. Returns `false` (and drops `outcome`) if it had already fired, as
@@ -351,14 +339,12 @@ impl Chain {
                 if let Some(slot) = other {
                     self.slot.set(slot);
                 }
-                if let Some(first) = first {
-                    self.requeue(std::iter::once(first));
-                }
+                self.requeue(Steps::from(first));
                 return None;
             }
         };
         self.update_flags(|flags| flags.running = true);
-        let mut batch = Vec::from_iter(first).into_iter();
+        let mut batch: StepsIter = Steps::from(first).into_iter();
         let handed_to = loop {
             let step = match batch.next() {
                 Some(step) => step,
@@ -374,7 +360,8 @@ impl Chain {
                 Step::Call(callback) => match callback.call(outcome) {
                     Next::Done(next) => outcome = next,
                     Next::Wait(inner, again) => {
-                        self.requeue(again.map(Step::Call).into_iter().chain(batch));
+                        let again = Steps::from(again.map(Step::Call));
+                        self.requeue(again.followed_by(batch.into_rest()));
                         self.update_flags(|flags| flags.running = false);
                         self.wait_on(inner);
                         return None;
@@ -392,7 +379,7 @@ impl Chain {
                 break None;
             }
         };
-        self.requeue(batch);
+        self.requeue(batch.into_rest());
         self.slot.set(Slot::Done(outcome));
         self.update_flags(|flags| flags.running = false);
         handed_to

@@ -157,6 +157,7 @@ impl<T: 'static> Deferred<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn ready(result: Result<T, Failure>) -> Self {
         Deferred {
             state: State::Ready(result),
@@ -164,6 +165,7 @@ impl<T: 'static> Deferred<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn from_chain(chain: Rc<Chain>) -> Self {
         Deferred {
             state: State::Chain(chain),
@@ -171,10 +173,14 @@ impl<T: 'static> Deferred<T> {
         }
     }
 
-    fn into_state(mut self) -> State<T> {
-        std::mem::replace(&mut self.state, State::Spent)
+    #[inline]
+    fn into_state(self) -> State<T> {
+        // The handle's duty (reporting an unhandled failure on drop) moves with its state.
+        let mut handle = std::mem::ManuallyDrop::new(self);
+        std::mem::replace(&mut handle.state, State::Spent)
     }
 
+    #[inline]
     pub(crate) fn into_produced(self) -> Produced<T> {
         match self.into_state() {
             State::Ready(result) => Produced::Ready(result),
@@ -183,6 +189,7 @@ impl<T: 'static> Deferred<T> {
         }
     }
 
+    #[inline]
     fn from_output<R: CallbackOutput>(output: Result<R, Failure>) -> Deferred<R::Value> {
         match output.map(CallbackOutput::produce) {
             Ok(Produced::Ready(result)) => Deferred::ready(result),
@@ -191,8 +198,8 @@ impl<T: 'static> Deferred<T> {
         }
     }
 
-    fn then<U>(chain: Rc<Chain>, callback: impl Callback + 'static) -> Deferred<U> {
-        chain.push(Step::Call(Box::new(callback)));
+    fn then<U>(chain: Rc<Chain>, callback: Box<dyn Callback>) -> Deferred<U> {
+        chain.push(Step::Call(callback));
         Deferred::from_chain(chain)
     }
 
@@ -224,6 +231,7 @@ impl<T: 'static> Deferred<T> {
     ///     .add_callback(|n| Ok(n + 30));
     /// assert_eq!(deferreds::testing::success_result_of(d), 42);
     /// ```
+    #[inline]
     pub fn add_callback<F, R>(self, callback: F) -> Deferred<R::Value>
     where
         F: FnOnce(T) -> R + 'static,
@@ -232,7 +240,9 @@ impl<T: 'static> Deferred<T> {
         match self.into_state() {
             State::Ready(Ok(value)) => Deferred::<T>::from_output(guarded(|| callback(value))),
             State::Ready(Err(failure)) => Deferred::ready(Err(failure)),
-            State::Chain(chain) => Deferred::<T>::then(chain, OnValue::<T, F>::new(callback)),
+            State::Chain(chain) => {
+                Deferred::<T>::then(chain, Box::new(OnValue::<T, F>::new(callback)))
+            }
             State::Spent => unreachable!("a Deferred is only consumed once"),
         }
     }
@@ -252,6 +262,7 @@ impl<T: 'static> Deferred<T> {
     /// });
     /// assert!(deferreds::testing::success_result_of(d).is_empty());
     /// ```
+    #[inline]
     pub fn add_errback<G, R>(self, errback: G) -> Deferred<T>
     where
         G: FnOnce(Failure) -> R + 'static,
@@ -260,7 +271,9 @@ impl<T: 'static> Deferred<T> {
         match self.into_state() {
             State::Ready(Ok(value)) => Deferred::ready(Ok(value)),
             State::Ready(Err(failure)) => Deferred::<T>::from_output(guarded(|| errback(failure))),
-            State::Chain(chain) => Deferred::<T>::then(chain, OnFailure::<T, G>::new(errback)),
+            State::Chain(chain) => {
+                Deferred::<T>::then(chain, Box::new(OnFailure::<T, G>::new(errback)))
+            }
             State::Spent => unreachable!("a Deferred is only consumed once"),
         }
     }
@@ -278,6 +291,7 @@ impl<T: 'static> Deferred<T> {
     /// let failure = deferreds::testing::failure_result_of(d);
     /// assert_eq!(failure.error_message(), "2 is not enough");
     /// ```
+    #[inline]
     pub fn add_callbacks<F, G, R1, R2>(self, callback: F, errback: G) -> Deferred<R1::Value>
     where
         F: FnOnce(T) -> R1 + 'static,
@@ -289,7 +303,7 @@ impl<T: 'static> Deferred<T> {
             State::Ready(Ok(value)) => Deferred::<T>::from_output(guarded(|| callback(value))),
             State::Ready(Err(failure)) => Deferred::<T>::from_output(guarded(|| errback(failure))),
             State::Chain(chain) => {
-                Deferred::<T>::then(chain, OnEither::<T, F, G>::new(callback, errback))
+                Deferred::<T>::then(chain, Box::new(OnEither::<T, F, G>::new(callback, errback)))
             }
             State::Spent => unreachable!("a Deferred is only consumed once"),
         }
@@ -306,6 +320,7 @@ impl<T: 'static> Deferred<T> {
     /// });
     /// assert_eq!(deferreds::testing::success_result_of(d), 5);
     /// ```
+    #[inline]
     pub fn add_both<F, R>(self, both: F) -> Deferred<R::Value>
     where
         F: FnOnce(Result<T, Failure>) -> R + 'static,
@@ -313,7 +328,7 @@ impl<T: 'static> Deferred<T> {
     {
         match self.into_state() {
             State::Ready(result) => Deferred::<T>::from_output(guarded(|| both(result))),
-            State::Chain(chain) => Deferred::<T>::then(chain, OnBoth::<T, F>::new(both)),
+            State::Chain(chain) => Deferred::<T>::then(chain, Box::new(OnBoth::<T, F>::new(both))),
             State::Spent => unreachable!("a Deferred is only consumed once"),
         }
     }
@@ -480,6 +495,7 @@ impl<T: 'static> Deferred<T> {
     /// assert_eq!(d.take_result().ok().unwrap().unwrap(), 5);
     /// ```
     #[allow(clippy::result_large_err)]
+    #[inline]
     pub fn take_result(self) -> Result<Result<T, Failure>, Self> {
         match self.into_state() {
             State::Ready(result) => Ok(result),
@@ -493,6 +509,7 @@ impl<T: 'static> Deferred<T> {
 }
 
 impl<T: 'static> Drop for Deferred<T> {
+    #[inline]
     fn drop(&mut self) {
         if let State::Ready(Err(failure)) = std::mem::replace(&mut self.state, State::Spent) {
             crate::unhandled::report(failure, None);

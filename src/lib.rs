@@ -88,6 +88,7 @@ mod output;
 mod reclaim;
 mod resolver;
 mod step;
+mod steps;
 pub mod testing;
 mod unhandled;
 

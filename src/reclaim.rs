@@ -7,10 +7,11 @@
 use std::cell::Cell;
 
 use crate::chain::Step;
+use crate::steps::Steps;
 
 thread_local! {
     static RECLAIMING: Cell<bool> = const { Cell::new(false) };
-    static QUEUE: Cell<Vec<Vec<Step>>> = const { Cell::new(Vec::new()) };
+    static QUEUE: Cell<Vec<Steps>> = const { Cell::new(Vec::new()) };
 }
 
 /// Resets the flag even if a drop panics, so later drops are not queued forever.
@@ -26,13 +27,13 @@ impl Drop for Reclaiming {
 /// it happens while chains are being dropped.
 pub(crate) fn abandon(chain: std::rc::Rc<crate::chain::Chain>) {
     if RECLAIMING.with(Cell::get) {
-        drop_steps(vec![Step::Link(chain)]);
+        drop_steps(Steps::One(Step::Link(chain)));
     } else {
         chain.abandon();
     }
 }
 
-pub(crate) fn drop_steps(steps: Vec<Step>) {
+pub(crate) fn drop_steps(steps: Steps) {
     if steps.is_empty() {
         return;
     }
@@ -47,7 +48,7 @@ pub(crate) fn drop_steps(steps: Vec<Step>) {
     let _reset = Reclaiming;
     let mut batch = steps;
     loop {
-        for step in batch.drain(..) {
+        for step in batch {
             match step {
                 // The chain waiting on this one can never get a result from it now.
                 Step::Link(target) => target.abandon(),

@@ -1,11 +1,11 @@
 //! The typed callbacks behind `add_callback`, `add_errback`, `add_callbacks` and `add_both`,
 //! erased into chain steps.
 
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::chain::{take_value, value_slot, Callback, Next, Outcome};
+use crate::chain::{value_slot, Callback, Next, Outcome};
 use crate::errors::PanicError;
 use crate::failure::Failure;
 use crate::output::{CallbackOutput, Produced};
@@ -17,15 +17,46 @@ pub(crate) fn guarded<R>(user_code: impl FnOnce() -> R) -> Result<R, Failure> {
         .map_err(|payload| Failure::new(PanicError::from_payload(payload)))
 }
 
-/// Turns a callback's output into the chain's next result. A value of the input's type is
-/// written back into `reuse` (the box that held the input) instead of a new allocation.
-fn advance<T: 'static, R: CallbackOutput>(
-    output: Result<R, Failure>,
-    reuse: Option<Box<dyn Any>>,
+/// Runs `user` on the value held in `boxed`. An output of the same type goes back into the
+/// same box, so a chain of same-typed callbacks allocates nothing as it runs.
+#[inline]
+fn on_value<T: 'static, R: CallbackOutput>(
+    mut boxed: Box<dyn Any>,
+    user: impl FnOnce(T) -> R,
 ) -> Next {
-    match output.map(CallbackOutput::produce) {
+    let slot = value_slot::<T>(&mut boxed);
+    let value = slot
+        .take()
+        .expect("deferreds: a chain's result is present when taken");
+    match guarded(|| user(value)).map(CallbackOutput::produce) {
+        Ok(Produced::Ready(Ok(output))) => match put_back(slot, output) {
+            Ok(()) => Next::Done(Outcome::Value(boxed)),
+            Err(output) => Next::Done(Outcome::value(output)),
+        },
+        output => settle(output),
+    }
+}
+
+/// Stores `value` in `slot` if it has the slot's type (decided at compile time).
+#[inline]
+fn put_back<T: 'static, U: 'static>(slot: &mut Option<T>, value: U) -> Result<(), U> {
+    let mut value = Some(value);
+    if let Some(same) = (&mut value as &mut dyn Any).downcast_mut::<Option<T>>() {
+        *slot = same.take();
+        return Ok(());
+    }
+    match value {
+        Some(value) => Err(value),
+        None => unreachable!("only taken when the types match"),
+    }
+}
+
+/// The chain's next result from a callback's output.
+#[inline]
+fn settle<U: 'static>(output: Result<Produced<U>, Failure>) -> Next {
+    match output {
         Err(failure) | Ok(Produced::Ready(Err(failure))) => Next::Done(Outcome::Failure(failure)),
-        Ok(Produced::Ready(Ok(value))) => Next::Done(store::<T, R::Value>(value, reuse)),
+        Ok(Produced::Ready(Ok(value))) => Next::Done(Outcome::value(value)),
         Ok(Produced::Chain(inner)) => match inner.take_result() {
             Some(outcome) => Next::Done(outcome),
             None => Next::Wait(inner, None),
@@ -33,14 +64,10 @@ fn advance<T: 'static, R: CallbackOutput>(
     }
 }
 
-fn store<T: 'static, U: 'static>(value: U, reuse: Option<Box<dyn Any>>) -> Outcome {
-    match reuse {
-        Some(mut boxed) if TypeId::of::<T>() == TypeId::of::<U>() => {
-            *value_slot::<U>(&mut boxed) = Some(value);
-            Outcome::Value(boxed)
-        }
-        _ => Outcome::value(value),
-    }
+/// Runs `user` on a failure.
+#[inline]
+fn on_failure<R: CallbackOutput>(failure: Failure, user: impl FnOnce(Failure) -> R) -> Next {
+    settle(guarded(|| user(failure)).map(CallbackOutput::produce))
 }
 
 /// `add_callback`: a failure passes by untouched.
@@ -65,11 +92,7 @@ where
 {
     fn call(self: Box<Self>, input: Outcome) -> Next {
         match input {
-            Outcome::Value(mut boxed) => {
-                let value = take_value::<T>(&mut boxed);
-                let callback = self.callback;
-                advance::<T, R>(guarded(|| callback(value)), Some(boxed))
-            }
+            Outcome::Value(boxed) => on_value::<T, R>(boxed, self.callback),
             failure => Next::Done(failure),
         }
     }
@@ -97,10 +120,7 @@ where
 {
     fn call(self: Box<Self>, input: Outcome) -> Next {
         match input {
-            Outcome::Failure(failure) => {
-                let errback = self.errback;
-                advance::<T, R>(guarded(|| errback(failure)), None)
-            }
+            Outcome::Failure(failure) => on_failure(failure, self.errback),
             value => Next::Done(value),
         }
     }
@@ -132,15 +152,8 @@ where
 {
     fn call(self: Box<Self>, input: Outcome) -> Next {
         match input {
-            Outcome::Value(mut boxed) => {
-                let value = take_value::<T>(&mut boxed);
-                let callback = self.callback;
-                advance::<T, R1>(guarded(|| callback(value)), Some(boxed))
-            }
-            Outcome::Failure(failure) => {
-                let errback = self.errback;
-                advance::<T, R2>(guarded(|| errback(failure)), None)
-            }
+            Outcome::Value(boxed) => on_value::<T, R1>(boxed, self.callback),
+            Outcome::Failure(failure) => on_failure(failure, self.errback),
         }
     }
 }
@@ -168,11 +181,8 @@ where
     fn call(self: Box<Self>, input: Outcome) -> Next {
         let both = self.both;
         match input {
-            Outcome::Value(mut boxed) => {
-                let value = take_value::<T>(&mut boxed);
-                advance::<T, R>(guarded(|| both(Ok(value))), Some(boxed))
-            }
-            Outcome::Failure(failure) => advance::<T, R>(guarded(|| both(Err(failure))), None),
+            Outcome::Value(boxed) => on_value::<T, R>(boxed, |value| both(Ok(value))),
+            Outcome::Failure(failure) => on_failure(failure, |failure| both(Err(failure))),
         }
     }
 }

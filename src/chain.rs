@@ -17,6 +17,7 @@ use crate::debug::{DebugInfo, Trace};
 use crate::errors::{AbandonedError, CancelledError};
 use crate::failure::Failure;
 use crate::reclaim;
+use crate::step::{SameTyped, Segment};
 use crate::steps::{Steps, StepsIter};
 
 /// A chain's result: a value (a `Box` holding `Option<T>`, so a step that keeps the type can
@@ -68,11 +69,20 @@ pub(crate) enum Next {
     /// A Deferred without a result yet: the chain waits for it, and then, if given, calls
     /// this same callback again with its result (how a coroutine driver waits).
     Wait(Rc<Chain>, Option<Box<dyn Callback>>),
+    /// A result, with the part of the step that did not run because the chain was paused.
+    Interrupted(Outcome, Box<dyn Callback>),
 }
 
 /// A callback/errback pair, type-erased.
 pub(crate) trait Callback {
-    fn call(self: Box<Self>, input: Outcome) -> Next;
+    /// Runs the step on the chain's result. `chain` is the chain it runs on, for steps that
+    /// run several callbacks and must stop when one of them pauses it.
+    fn call(self: Box<Self>, input: Outcome, chain: &Chain) -> Next;
+
+    /// A segment of same-typed callbacks that more may be appended to.
+    fn as_segment(&mut self) -> Option<&mut dyn Any> {
+        None
+    }
 }
 
 pub(crate) enum Step {
@@ -207,6 +217,25 @@ impl Chain {
         if self.is_runnable() {
             run(self.clone(), None);
         }
+    }
+
+    /// Queues a callback that keeps the result's type, appending it to a segment of such
+    /// callbacks when one is last in the queue, so long runs of them run in a tight loop.
+    pub(crate) fn queue_same_typed<T: 'static>(self: &Rc<Self>, callback: SameTyped<T>) {
+        let mut steps = self.steps.borrow_mut();
+        let last = steps.last_mut().and_then(|step| match step {
+            Step::Call(last) => last.as_segment()?.downcast_mut::<Segment<T>>(),
+            Step::Link(_) => None,
+        });
+        match last {
+            Some(segment) => segment.push(callback),
+            None => steps.push(Step::Call(Box::new(Segment::new(callback)))),
+        }
+    }
+
+    /// Will a step pushed now wait behind others already queued?
+    pub(crate) fn is_queueing(&self) -> bool {
+        !self.is_runnable() && self.has_steps()
     }
 
     fn is_runnable(&self) -> bool {
@@ -357,8 +386,14 @@ impl Chain {
                 }
             };
             match step {
-                Step::Call(callback) => match callback.call(outcome) {
+                Step::Call(callback) => match callback.call(outcome, self) {
                     Next::Done(next) => outcome = next,
+                    Next::Interrupted(next, rest) => {
+                        outcome = next;
+                        let rest = Steps::One(Step::Call(rest));
+                        self.requeue(rest.followed_by(batch.into_rest()));
+                        batch = Steps::Empty.into_iter();
+                    }
                     Next::Wait(inner, again) => {
                         let again = Steps::from(again.map(Step::Call));
                         self.requeue(again.followed_by(batch.into_rest()));

@@ -181,7 +181,7 @@ impl<R: InlineResult, F: Future<Output = R>> Driver<R, F> {
 }
 
 impl<R: InlineResult + 'static, F: Future<Output = R> + 'static> Callback for Driver<R, F> {
-    fn call(mut self: Box<Self>, input: Outcome) -> Next {
+    fn call(mut self: Box<Self>, input: Outcome, _chain: &Chain) -> Next {
         match self.resume(Some(input)) {
             Resumed::Finished(result) => Next::Done(Outcome::from_result(result)),
             Resumed::Waiting(inner) => Next::Wait(inner, Some(self)),

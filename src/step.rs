@@ -5,7 +5,7 @@ use std::any::Any;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::chain::{value_slot, Callback, Next, Outcome};
+use crate::chain::{value_slot, Callback, Chain, Next, Outcome};
 use crate::errors::PanicError;
 use crate::failure::Failure;
 use crate::output::{CallbackOutput, Produced};
@@ -90,7 +90,7 @@ where
     F: FnOnce(T) -> R,
     R: CallbackOutput,
 {
-    fn call(self: Box<Self>, input: Outcome) -> Next {
+    fn call(self: Box<Self>, input: Outcome, _chain: &Chain) -> Next {
         match input {
             Outcome::Value(boxed) => on_value::<T, R>(boxed, self.callback),
             failure => Next::Done(failure),
@@ -118,7 +118,7 @@ where
     G: FnOnce(Failure) -> R,
     R: CallbackOutput<Value = T>,
 {
-    fn call(self: Box<Self>, input: Outcome) -> Next {
+    fn call(self: Box<Self>, input: Outcome, _chain: &Chain) -> Next {
         match input {
             Outcome::Failure(failure) => on_failure(failure, self.errback),
             value => Next::Done(value),
@@ -150,7 +150,7 @@ where
     R1: CallbackOutput,
     R2: CallbackOutput<Value = R1::Value>,
 {
-    fn call(self: Box<Self>, input: Outcome) -> Next {
+    fn call(self: Box<Self>, input: Outcome, _chain: &Chain) -> Next {
         match input {
             Outcome::Value(boxed) => on_value::<T, R1>(boxed, self.callback),
             Outcome::Failure(failure) => on_failure(failure, self.errback),
@@ -178,11 +178,99 @@ where
     F: FnOnce(Result<T, Failure>) -> R,
     R: CallbackOutput,
 {
-    fn call(self: Box<Self>, input: Outcome) -> Next {
+    fn call(self: Box<Self>, input: Outcome, _chain: &Chain) -> Next {
         let both = self.both;
         match input {
             Outcome::Value(boxed) => on_value::<T, R>(boxed, |value| both(Ok(value))),
             Outcome::Failure(failure) => on_failure(failure, |failure| both(Err(failure))),
         }
+    }
+}
+
+/// A callback that keeps the result's type and returns a plain `Result`: the common case,
+/// stored so that a run of them can share one segment.
+pub(crate) type SameTyped<T> = Box<dyn FnOnce(T) -> Result<T, Failure>>;
+
+/// The callback as a [`SameTyped`], if its output is `Result<T, Failure>` (decided at
+/// compile time: the check folds away).
+#[inline]
+pub(crate) fn same_typed<T: 'static, F, R>(callback: F) -> Result<SameTyped<T>, F>
+where
+    F: FnOnce(T) -> R + 'static,
+    R: CallbackOutput,
+{
+    if std::any::TypeId::of::<R>() != std::any::TypeId::of::<Result<T, Failure>>() {
+        return Err(callback);
+    }
+    Ok(Box::new(move |value| {
+        let mut output = Some(callback(value));
+        match (&mut output as &mut dyn Any).downcast_mut::<Option<Result<T, Failure>>>() {
+            Some(same) => same.take().expect("the output was just stored"),
+            None => unreachable!("the output type was checked"),
+        }
+    }))
+}
+
+/// Callbacks queued back to back on an unfired chain that all keep the result's type: run
+/// in one loop, with one downcast of the result and one panic guard for the lot.
+pub(crate) struct Segment<T> {
+    callbacks: Vec<SameTyped<T>>,
+}
+
+impl<T: 'static> Segment<T> {
+    pub(crate) fn new(first: SameTyped<T>) -> Self {
+        Segment {
+            callbacks: vec![first],
+        }
+    }
+
+    pub(crate) fn push(&mut self, callback: SameTyped<T>) {
+        self.callbacks.push(callback);
+    }
+}
+
+impl<T: 'static> Callback for Segment<T> {
+    fn call(self: Box<Self>, input: Outcome, chain: &Chain) -> Next {
+        let mut boxed = match input {
+            Outcome::Value(boxed) => boxed,
+            // Every callback here passes a failure by.
+            failure => return Next::Done(failure),
+        };
+        let slot = value_slot::<T>(&mut boxed);
+        let value = slot
+            .take()
+            .expect("deferreds: a chain's result is present when taken");
+        let mut callbacks = self.callbacks.into_iter();
+        let ran = guarded(|| {
+            let mut value = value;
+            for callback in callbacks.by_ref() {
+                value = callback(value)?;
+                if chain.is_paused() {
+                    break;
+                }
+            }
+            Ok(value)
+        });
+        match ran {
+            Ok(Ok(value)) => {
+                *slot = Some(value);
+                let outcome = Outcome::Value(boxed);
+                match callbacks.len() {
+                    0 => Next::Done(outcome),
+                    _ => Next::Interrupted(
+                        outcome,
+                        Box::new(Segment {
+                            callbacks: callbacks.collect(),
+                        }),
+                    ),
+                }
+            }
+            // A failure (or panic) passes the remaining callbacks by.
+            Ok(Err(failure)) | Err(failure) => Next::Done(Outcome::Failure(failure)),
+        }
+    }
+
+    fn as_segment(&mut self) -> Option<&mut dyn Any> {
+        Some(self)
     }
 }

@@ -31,6 +31,14 @@ impl Steps {
         }
     }
 
+    pub(crate) fn last_mut(&mut self) -> Option<&mut Step> {
+        match self {
+            Steps::Empty => None,
+            Steps::One(step) => Some(step),
+            Steps::Many(steps) => steps.last_mut(),
+        }
+    }
+
     /// These steps, followed by `later`.
     pub(crate) fn followed_by(mut self, later: Steps) -> Steps {
         if self.is_empty() {

@@ -18,7 +18,7 @@ use crate::errors::{AbandonedError, CancelledError};
 use crate::failure::Failure;
 use crate::reclaim;
 use crate::step::{SameTyped, Segment};
-use crate::steps::{Steps, StepsIter};
+use crate::steps::Steps;
 
 /// A chain's result: a value (a `Box` holding `Option<T>`, so a step that keeps the type can
 /// write its output back into the same allocation) or a failure.
@@ -106,6 +106,9 @@ enum Slot {
 struct Flags {
     called: bool,
     running: bool,
+    /// The result is an abandonment that no callback has seen: nobody asked for a result,
+    /// so nobody is told that this one went unhandled.
+    unseen: bool,
     paused: u32,
 }
 
@@ -197,11 +200,18 @@ impl Chain {
         Rc::strong_count(self) > 1 || self.has_steps()
     }
 
-    /// A chain that has fired but waits on `inner`, then runs `step` with its result.
-    pub(crate) fn waiting(step: Step, inner: Rc<Chain>, created: Option<Trace>) -> Rc<Self> {
+    /// A chain that has fired but waits on `inner`, then runs `first` (if any) with its
+    /// result: what a callback returning `inner` leaves behind.
+    pub(crate) fn waiting(
+        first: Option<Step>,
+        inner: Rc<Chain>,
+        created: Option<Trace>,
+    ) -> Rc<Self> {
         let chain = Chain::new(None, created);
         chain.update_flags(|flags| flags.called = true);
-        *chain.steps.borrow_mut() = Steps::One(step);
+        if let Some(first) = first {
+            *chain.steps.borrow_mut() = Steps::One(first);
+        }
         chain.wait_on(inner);
         chain
     }
@@ -213,7 +223,7 @@ impl Chain {
             run(self.clone(), Some(step));
             return;
         }
-        self.steps.borrow_mut().push(step);
+        self.steps.borrow_mut().push_back(step);
         if self.is_runnable() {
             run(self.clone(), None);
         }
@@ -229,7 +239,7 @@ impl Chain {
         });
         match last {
             Some(segment) => segment.push(callback),
-            None => steps.push(Step::Call(Box::new(Segment::new(callback)))),
+            None => steps.push_back(Step::Call(Box::new(Segment::new(callback)))),
         }
     }
 
@@ -243,11 +253,12 @@ impl Chain {
         flags.called && !flags.running && flags.paused == 0
     }
 
-    /// Puts steps taken for running but not run back in front of any added meanwhile.
-    fn requeue(&self, rest: Steps) {
-        let mut steps = self.steps.borrow_mut();
-        let added = std::mem::take(&mut *steps);
-        *steps = rest.followed_by(added);
+    fn push_front(&self, step: Step) {
+        self.steps.borrow_mut().push_front(step);
+    }
+
+    fn pop_step(&self) -> Option<Step> {
+        self.steps.borrow_mut().pop_front()
     }
 
     /// Fires the chain. Returns `false` (and drops `outcome`) if it had already fired, as
@@ -265,7 +276,10 @@ impl Chain {
         if self.is_called() {
             return false;
         }
-        self.update_flags(|flags| flags.called = true);
+        self.update_flags(|flags| {
+            flags.called = true;
+            flags.unseen = false;
+        });
         self.slot.set(Slot::Done(outcome));
         let canceller = self.with_extra(|extra| {
             if let Some(fired) = fired {
@@ -300,8 +314,8 @@ impl Chain {
     }
 
     /// Receives a result through a link. Returns whether the chain should now run.
-    fn receive(&self, outcome: Outcome) -> bool {
-        match self.slot.take() {
+    fn receive(&self, outcome: Outcome, unseen: bool) -> bool {
+        let accepted = match self.slot.take() {
             Slot::Waiting(_) => {
                 self.slot.set(Slot::Done(outcome));
                 true
@@ -311,7 +325,11 @@ impl Chain {
                 self.slot.set(other);
                 false
             }
+        };
+        if accepted {
+            self.update_flags(|flags| flags.unseen = unseen);
         }
+        accepted
     }
 
     pub(crate) fn pause(&self) {
@@ -360,7 +378,8 @@ impl Chain {
 
     /// Runs `first` (if any) and then this chain's queued steps, until they run out, it is
     /// paused, or its result moves on through a link; in that last case returns the chain
-    /// that received it.
+    /// that received it. Steps stay queued until they run, so callbacks added meanwhile
+    /// (from inside a callback) line up behind them.
     fn process(self: &Rc<Self>, first: Option<Step>) -> Option<Rc<Chain>> {
         let mut outcome = match self.is_runnable().then(|| self.slot.take()) {
             Some(Slot::Done(outcome)) => outcome,
@@ -368,42 +387,43 @@ impl Chain {
                 if let Some(slot) = other {
                     self.slot.set(slot);
                 }
-                self.requeue(Steps::from(first));
+                if let Some(first) = first {
+                    self.push_front(first);
+                }
                 return None;
             }
         };
+        let mut unseen = self.flags.get().unseen;
         self.update_flags(|flags| flags.running = true);
-        let mut batch: StepsIter = Steps::from(first).into_iter();
+        let mut next = first;
         let handed_to = loop {
-            let step = match batch.next() {
-                Some(step) => step,
-                None => {
-                    batch = self.steps.take().into_iter();
-                    match batch.next() {
-                        Some(step) => step,
-                        None => break None,
-                    }
-                }
+            let Some(step) = next.take().or_else(|| self.pop_step()) else {
+                break None;
             };
             match step {
-                Step::Call(callback) => match callback.call(outcome, self) {
-                    Next::Done(next) => outcome = next,
-                    Next::Interrupted(next, rest) => {
-                        outcome = next;
-                        let rest = Steps::One(Step::Call(rest));
-                        self.requeue(rest.followed_by(batch.into_rest()));
-                        batch = Steps::Empty.into_iter();
+                Step::Call(callback) => {
+                    unseen = false;
+                    match callback.call(outcome, self) {
+                        Next::Done(result) => outcome = result,
+                        Next::Interrupted(result, rest) => {
+                            outcome = result;
+                            self.push_front(Step::Call(rest));
+                        }
+                        Next::Wait(inner, again) => {
+                            if let Some(again) = again {
+                                self.push_front(Step::Call(again));
+                            }
+                            self.update_flags(|flags| {
+                                flags.running = false;
+                                flags.unseen = false;
+                            });
+                            self.wait_on(inner);
+                            return None;
+                        }
                     }
-                    Next::Wait(inner, again) => {
-                        let again = Steps::from(again.map(Step::Call));
-                        self.requeue(again.followed_by(batch.into_rest()));
-                        self.update_flags(|flags| flags.running = false);
-                        self.wait_on(inner);
-                        return None;
-                    }
-                },
+                }
                 Step::Link(target) => {
-                    let accepted = target.receive(outcome);
+                    let accepted = target.receive(outcome, unseen);
                     outcome = Outcome::value(());
                     if accepted {
                         break Some(target);
@@ -414,9 +434,11 @@ impl Chain {
                 break None;
             }
         };
-        self.requeue(batch.into_rest());
         self.slot.set(Slot::Done(outcome));
-        self.update_flags(|flags| flags.running = false);
+        self.update_flags(|flags| {
+            flags.running = false;
+            flags.unseen = unseen;
+        });
         handed_to
     }
 
@@ -443,8 +465,9 @@ impl Chain {
         }
     }
 
+    /// Fails the chain with `AbandonedError`: nothing can ever give it a result now.
     pub(crate) fn abandon(self: &Rc<Self>) {
-        if self.receive(Outcome::Failure(Failure::new(AbandonedError))) {
+        if self.receive(Outcome::Failure(Failure::new(AbandonedError)), true) {
             run(self.clone(), None);
         }
     }
@@ -458,7 +481,8 @@ impl std::fmt::Debug for Chain {
 
 impl Drop for Chain {
     fn drop(&mut self) {
-        if let Slot::Done(Outcome::Failure(failure)) = self.slot.take() {
+        let unseen = self.flags.get().unseen;
+        if let (Slot::Done(Outcome::Failure(failure)), false) = (self.slot.take(), unseen) {
             let debug = self.extra.get_mut().as_mut().and_then(|e| e.debug.take());
             crate::unhandled::report(failure, debug);
         }

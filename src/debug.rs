@@ -46,8 +46,10 @@ pub(crate) struct Trace {
 /// A trace of the caller, if debugging is on.
 #[track_caller]
 pub(crate) fn trace_if_debugging() -> Option<Trace> {
+    // Read here, not in a closure: only this function carries the caller's location.
+    let location = Location::caller();
     is_debugging().then(|| Trace {
-        location: Location::caller(),
+        location,
         backtrace: Arc::new(Backtrace::force_capture()),
     })
 }

@@ -190,10 +190,15 @@ impl<T: 'static> Deferred<T> {
     }
 
     #[inline]
+    /// The Deferred a callback on an inline result leaves: its output, or a chain waiting
+    /// on the Deferred it returned (a distinct Deferred, as a chain that waits always is).
     fn from_output<R: CallbackOutput>(output: Result<R, Failure>) -> Deferred<R::Value> {
         match output.map(CallbackOutput::produce) {
             Ok(Produced::Ready(result)) => Deferred::ready(result),
-            Ok(Produced::Chain(chain)) => Deferred::from_chain(chain),
+            Ok(Produced::Chain(inner)) => match inner.take_result() {
+                Some(outcome) => Deferred::ready(outcome.into_result()),
+                None => Deferred::from_chain(Chain::waiting(None, inner, None)),
+            },
             Err(failure) => Deferred::ready(Err(failure)),
         }
     }

@@ -137,7 +137,7 @@ where
     match driver.resume(None) {
         Resumed::Finished(result) => Deferred::from_result(result),
         Resumed::Waiting(inner) => {
-            Deferred::from_chain(Chain::waiting(Step::Call(driver), inner, created))
+            Deferred::from_chain(Chain::waiting(Some(Step::Call(driver)), inner, created))
         }
     }
 }

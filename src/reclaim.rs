@@ -48,7 +48,7 @@ pub(crate) fn drop_steps(steps: Steps) {
     let _reset = Reclaiming;
     let mut batch = steps;
     loop {
-        for step in batch {
+        while let Some(step) = batch.pop_front() {
             match step {
                 // The chain waiting on this one can never get a result from it now.
                 Step::Link(target) => target.abandon(),

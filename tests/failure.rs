@@ -1,0 +1,460 @@
+//! `Failure`: Twisted's `Failure` tests that apply to Rust (`test_failAndTrap`,
+//! `test_trapRaisesWrappedException`, `test_failureValueFromFailure`, `test_ExplictPass`,
+//! `test_repr`), the rest of the `Failure` API, and the library's error types.
+//!
+//! Not ported: `test_ConstructionFails` (Rust has no "current exception" to capture) and
+//! `test_throwExceptionIntoGenerator` (covered with `#[inline_callbacks]`). Rust has no
+//! subclassing, so `check`/`trap` match one concrete type.
+
+use std::backtrace::{Backtrace, BacktraceStatus};
+use std::error::Error;
+use std::fmt;
+use std::num::ParseIntError;
+use std::time::Duration;
+
+use deferreds::testing::{failure_result_of, success_result_of};
+use deferreds::{AbandonedError, CancelledError, Deferred, Failure, PanicError, TimeoutError};
+
+#[derive(Debug, PartialEq)]
+struct GenericError(&'static str);
+
+impl fmt::Display for GenericError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "generic: {}", self.0)
+    }
+}
+
+impl Error for GenericError {}
+
+#[derive(Debug)]
+struct OtherError;
+
+impl fmt::Display for OtherError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("other")
+    }
+}
+
+impl Error for OtherError {}
+
+/// An error with a chain of two sources.
+#[derive(Debug)]
+struct Outer {
+    source: Middle,
+}
+
+#[derive(Debug)]
+struct Middle {
+    source: GenericError,
+}
+
+impl fmt::Display for Outer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("request failed")
+    }
+}
+
+impl Error for Outer {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+impl fmt::Display for Middle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection lost")
+    }
+}
+
+impl Error for Middle {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+fn layered() -> Failure {
+    Failure::new(Outer {
+        source: Middle {
+            source: GenericError("reset by peer"),
+        },
+    })
+}
+
+fn parse(s: &str) -> Result<i64, Failure> {
+    Ok(s.parse::<i64>()?)
+}
+
+/// `?` turns any `Error + Send + Sync + 'static` into a `Failure` that keeps the error.
+#[test]
+fn question_mark_converts_errors() {
+    let failure = parse("four").unwrap_err();
+    assert!(failure.check::<ParseIntError>());
+    assert_eq!(failure.error_message(), "invalid digit found in string");
+    assert_eq!(parse("4").unwrap(), 4);
+}
+
+/// A `Failure` made by `?` records the line of the `?`.
+#[test]
+fn location_points_at_the_question_mark() {
+    let line = line!() + 1;
+    let failure = (|| -> Result<i64, Failure> { Ok("x".parse::<i64>()?) })().unwrap_err();
+    assert_eq!(failure.location().file(), file!());
+    assert_eq!(failure.location().line(), line);
+}
+
+/// A `?` inside a callback records the callback's line, and the chain carries the error.
+#[test]
+fn question_mark_in_a_callback() {
+    let line = line!() + 1;
+    let d = Deferred::succeed("x").add_callback(|s| Ok(s.parse::<i64>()?));
+    let failure = failure_result_of(d);
+    assert!(failure.check::<ParseIntError>());
+    assert_eq!(failure.location().line(), line);
+    assert_eq!(failure.location().file(), file!());
+}
+
+/// The constructors record their own call site.
+#[test]
+fn location_points_at_the_constructor() {
+    let new = (Failure::new(OtherError), line!());
+    let msg = (Failure::msg("m"), line!());
+    let from = (Failure::from(OtherError), line!());
+    let boxed = (Failure::from_boxed("b".into()), line!());
+    for (failure, line) in [new, msg, from, boxed] {
+        assert_eq!(failure.location().file(), file!());
+        assert_eq!(failure.location().line(), line);
+    }
+}
+
+/// Firing with an error records where it was fired.
+#[test]
+fn location_of_errback_and_fail() {
+    let (d, resolver) = Deferred::<u8>::new();
+    let line = line!() + 1;
+    resolver.errback(OtherError);
+    let failure = failure_result_of(d);
+    assert_eq!(
+        (failure.location().file(), failure.location().line()),
+        (file!(), line)
+    );
+
+    let line = line!() + 1;
+    let d: Deferred<u8> = Deferred::fail(OtherError);
+    let failure = failure_result_of(d);
+    assert_eq!(
+        (failure.location().file(), failure.location().line()),
+        (file!(), line)
+    );
+}
+
+/// `Failure::new` wraps a typed error: `check`, `type_name` and `error_message` see it.
+#[test]
+fn failure_new() {
+    let failure = Failure::new(GenericError("boom"));
+    assert!(failure.check::<GenericError>());
+    assert!(!failure.check::<OtherError>());
+    assert_eq!(failure.type_name(), std::any::type_name::<GenericError>());
+    assert_eq!(failure.error_message(), "generic: boom");
+}
+
+/// `Failure::msg` carries only a message, from anything `Display`.
+#[test]
+fn failure_msg() {
+    let failure = Failure::msg("the pod bay doors are stuck");
+    assert_eq!(failure.error_message(), "the pod bay doors are stuck");
+    assert_eq!(failure.type_name(), "message");
+    assert!(!failure.check::<GenericError>());
+    let formatted = Failure::msg(format!("{} pods left", 3));
+    assert_eq!(formatted.to_string(), "3 pods left");
+}
+
+/// `Failure::from_boxed` wraps a boxed error; the concrete type behind the box is still
+/// visible to `check` and `downcast_ref`.
+#[test]
+fn failure_from_boxed() {
+    let boxed: Box<dyn Error + Send + Sync> = "bad input".into();
+    assert_eq!(Failure::from_boxed(boxed).error_message(), "bad input");
+
+    let boxed: Box<dyn Error + Send + Sync> = Box::new(GenericError("boxed"));
+    let failure = Failure::from_boxed(boxed);
+    assert!(failure.check::<GenericError>());
+    assert_eq!(
+        failure.downcast_ref::<GenericError>(),
+        Some(&GenericError("boxed"))
+    );
+    assert_eq!(failure.type_name(), "Box<dyn Error>");
+}
+
+/// `trap` of the failure's own type returns its error, and the failure keeps its type.
+#[test]
+fn test_fail_and_trap() {
+    let failure = Failure::new(GenericError("trap me"));
+    let trapped = failure.trap::<GenericError>().unwrap();
+    assert_eq!(trapped, &GenericError("trap me"));
+    assert!(failure.check::<GenericError>());
+    assert_eq!(failure.type_name(), std::any::type_name::<GenericError>());
+}
+
+/// `trap` of another type gives back the very same failure as `Err`.
+#[test]
+fn test_trap_raises_wrapped_exception() {
+    let failure = Failure::new(GenericError("not that"));
+    let err = failure.trap::<OtherError>().unwrap_err();
+    assert!(err.ptr_eq(&failure));
+    assert!(err.check::<GenericError>());
+}
+
+/// Making a `Failure` from a `Failure` gives the same failure, not a wrapper.
+#[test]
+#[allow(clippy::useless_conversion)] // the conversion itself is what is tested
+fn test_failure_value_from_failure() {
+    let failure = Failure::new(GenericError("inner"));
+    let again = Failure::from(failure.clone());
+    assert!(again.ptr_eq(&failure));
+    let into: Failure = failure.clone().into();
+    assert!(into.ptr_eq(&failure));
+    assert!(std::ptr::eq(
+        again.downcast_ref::<GenericError>().unwrap(),
+        failure.downcast_ref::<GenericError>().unwrap()
+    ));
+}
+
+/// A successful `trap` leaves the failure's error in place, unchanged.
+#[test]
+fn test_explict_pass() {
+    let failure = Failure::new(GenericError("stay"));
+    let before: *const GenericError = failure.downcast_ref::<GenericError>().unwrap();
+    failure.trap::<GenericError>().unwrap();
+    let after: *const GenericError = failure.downcast_ref::<GenericError>().unwrap();
+    assert_eq!(before, after);
+    assert_eq!(failure.error_message(), "generic: stay");
+}
+
+/// `f.trap::<E>()?` in an errback passes any other failure on unchanged.
+#[test]
+fn trap_in_an_errback_passes_other_failures_on() {
+    let failure = Failure::new(GenericError("passing"));
+    let d: Deferred<u8> = Deferred::fail(failure.clone());
+    let d = d.add_errback(|f| {
+        f.trap::<OtherError>()?;
+        Ok(0)
+    });
+    assert!(failure_result_of(d).ptr_eq(&failure));
+
+    let d: Deferred<u8> = Deferred::fail(OtherError);
+    let d = d.add_errback(|f| {
+        f.trap::<OtherError>()?;
+        Ok(1)
+    });
+    assert_eq!(success_result_of(d), 1);
+}
+
+/// `downcast_ref` gives the typed error, or `None` for another type.
+#[test]
+fn downcast_ref_returns_the_typed_error() {
+    let failure = Failure::new(TimeoutError::new(Duration::from_secs(3)));
+    let timeout = failure.downcast_ref::<TimeoutError>().unwrap();
+    assert_eq!(timeout.timeout(), Duration::from_secs(3));
+    assert!(failure.downcast_ref::<CancelledError>().is_none());
+}
+
+/// `error()` and `AsRef<dyn Error>` give the wrapped error, sources included.
+#[test]
+fn error_and_as_ref_reach_the_wrapped_error() {
+    let failure = layered();
+    assert_eq!(failure.error().to_string(), "request failed");
+    assert_eq!(
+        failure.error().source().unwrap().to_string(),
+        "connection lost"
+    );
+    let as_dyn: &dyn Error = failure.as_ref();
+    assert_eq!(as_dyn.to_string(), "request failed");
+    let as_send: &(dyn Error + Send + Sync) = failure.as_ref();
+    assert!(as_send.is::<Outer>());
+}
+
+/// `{}` shows the error's message only; `{:#}` adds its sources.
+#[test]
+fn display_plain_and_alternate() {
+    let failure = layered();
+    assert_eq!(failure.to_string(), "request failed");
+    assert_eq!(
+        format!("{failure:#}"),
+        "request failed: connection lost: generic: reset by peer"
+    );
+    assert_eq!(format!("{:#}", Failure::msg("alone")), "alone");
+}
+
+/// `Debug` shows the type, the message, each source and where the failure was made.
+#[test]
+fn debug_shows_type_message_sources_and_location() {
+    let failure = layered();
+    let text = format!("{failure:?}");
+    let head = format!(
+        "Failure {}: request failed\n  caused by: connection lost\n  caused by: generic: reset by peer\n  at {}:",
+        std::any::type_name::<Outer>(),
+        file!()
+    );
+    assert!(text.starts_with(&head), "{text}");
+    let at = format!("at {}:{}:", file!(), failure.location().line());
+    assert!(text.contains(&at), "{text}");
+}
+
+/// Twisted's `repr` shows the type and message; so does `Debug`.
+#[test]
+fn test_repr() {
+    let failure = parse("1/0").unwrap_err();
+    let text = format!("{failure:?}");
+    assert!(
+        text.starts_with("Failure core::num::error::ParseIntError: invalid digit found in string"),
+        "{text}"
+    );
+}
+
+/// The backtrace follows `std::backtrace` rules, `Debug` shows it exactly when it was
+/// captured, and clones share it.
+#[test]
+fn backtrace_follows_std_rules() {
+    let failure = Failure::msg("where?");
+    assert_eq!(failure.backtrace().status(), Backtrace::capture().status());
+    let captured = failure.backtrace().status() == BacktraceStatus::Captured;
+    assert_eq!(
+        format!("{failure:?}").contains("\n\nBacktrace:\n"),
+        captured
+    );
+    assert!(std::ptr::eq(
+        failure.backtrace(),
+        failure.clone().backtrace()
+    ));
+}
+
+/// Clones share one failure; separately made failures are distinct even when equal.
+#[test]
+fn clone_shares_the_failure() {
+    let failure = Failure::new(GenericError("shared"));
+    let clone = failure.clone();
+    assert!(clone.ptr_eq(&failure));
+    assert!(std::ptr::eq(
+        clone.error() as *const _ as *const u8,
+        failure.error() as *const _ as *const u8
+    ));
+    assert!(!Failure::new(GenericError("shared")).ptr_eq(&failure));
+}
+
+/// A `Failure` can cross threads (Deferreds cannot).
+#[test]
+fn failure_crosses_threads() {
+    let failure = std::thread::spawn(|| Failure::new(GenericError("from a worker")))
+        .join()
+        .unwrap();
+    assert_eq!(
+        failure.downcast_ref::<GenericError>(),
+        Some(&GenericError("from a worker"))
+    );
+    let clone = failure.clone();
+    let message = std::thread::spawn(move || clone.error_message())
+        .join()
+        .unwrap();
+    assert_eq!(message, "generic: from a worker");
+}
+
+/// A callback panicking with a formatted message (a `String` payload) becomes a
+/// `PanicError` carrying that message.
+#[test]
+fn panic_error_carries_a_string_payload() {
+    let d = Deferred::succeed(7)
+        .add_callback(|n| -> Result<u8, Failure> { panic!("no more pods after {n}") });
+    let failure = failure_result_of(d);
+    let panic = failure.downcast_ref::<PanicError>().unwrap();
+    assert_eq!(panic.message(), "no more pods after 7");
+    assert_eq!(
+        failure.error_message(),
+        "a callback panicked: no more pods after 7"
+    );
+}
+
+/// A callback panicking with a literal (a `&str` payload) becomes a `PanicError` with it.
+#[test]
+fn panic_error_carries_a_str_payload() {
+    let d = Deferred::succeed(())
+        .add_callback(|()| -> Result<u8, Failure> { std::panic::panic_any("static message") });
+    let failure = failure_result_of(d);
+    assert_eq!(
+        failure.downcast_ref::<PanicError>().unwrap().message(),
+        "static message"
+    );
+
+    let d = Deferred::succeed(()).add_callback(|()| -> Result<u8, Failure> { panic!("literal") });
+    assert_eq!(
+        failure_result_of(d)
+            .downcast_ref::<PanicError>()
+            .unwrap()
+            .message(),
+        "literal"
+    );
+}
+
+/// A panic whose payload is not a string still becomes a `PanicError`, saying so.
+#[test]
+fn panic_error_with_a_non_string_payload() {
+    let d = Deferred::succeed(())
+        .add_callback(|()| -> Result<u8, Failure> { std::panic::panic_any(42u32) });
+    let failure = failure_result_of(d);
+    assert!(failure.check::<PanicError>());
+    assert!(failure.error_message().starts_with("a callback panicked: "));
+}
+
+/// A panicking errback becomes a `PanicError` too, and the chain continues on the errback
+/// side.
+#[test]
+fn panicking_errback_becomes_a_failure() {
+    let d: Deferred<u8> = Deferred::fail(OtherError);
+    let d = d
+        .add_errback(|_| -> Result<u8, Failure> { panic!("errback broke") })
+        .add_errback(|f| {
+            assert_eq!(
+                f.downcast_ref::<PanicError>().unwrap().message(),
+                "errback broke"
+            );
+            Ok(5)
+        });
+    assert_eq!(success_result_of(d), 5);
+}
+
+/// The library's error types say what happened.
+#[test]
+fn error_type_messages() {
+    assert_eq!(CancelledError.to_string(), "the Deferred was cancelled");
+    assert_eq!(
+        TimeoutError::new(Duration::from_secs(5)).to_string(),
+        "the Deferred timed out after 5s"
+    );
+    assert_eq!(
+        TimeoutError::new(Duration::from_millis(1500)).to_string(),
+        "the Deferred timed out after 1.5s"
+    );
+    let abandoned = AbandonedError.to_string();
+    assert!(
+        abandoned.starts_with("the Deferred can never fire"),
+        "{abandoned}"
+    );
+    assert!(abandoned.contains("Resolver was dropped"), "{abandoned}");
+    assert_eq!(PanicError::new("x").to_string(), "a callback panicked: x");
+    assert_eq!(PanicError::new("x").message(), "x");
+}
+
+/// The library's errors wrap into failures that `check` recognises and that show their
+/// message.
+#[test]
+fn library_errors_as_failures() {
+    let cancelled = Failure::new(CancelledError);
+    assert!(cancelled.check::<CancelledError>());
+    assert_eq!(cancelled.error_message(), "the Deferred was cancelled");
+    assert_eq!(
+        cancelled.type_name(),
+        std::any::type_name::<CancelledError>()
+    );
+    let abandoned: Failure = AbandonedError.into();
+    assert!(abandoned.check::<AbandonedError>());
+    assert!(!abandoned.check::<CancelledError>());
+}

@@ -484,6 +484,23 @@ impl<T: 'static> Deferred<T> {
         }
     }
 
+    /// Is this Deferred waiting on another one, returned by one of its callbacks?
+    ///
+    /// ```
+    /// use deferreds::Deferred;
+    /// let (inner, fire_inner) = Deferred::<u8>::new();
+    /// let d = Deferred::succeed(()).add_callback(move |()| inner);
+    /// assert!(d.is_waiting() && d.is_called() && !d.has_result());
+    /// fire_inner.callback(1);
+    /// assert!(!d.is_waiting() && d.has_result());
+    /// ```
+    pub fn is_waiting(&self) -> bool {
+        match &self.state {
+            State::Chain(chain) => chain.is_waiting(),
+            _ => false,
+        }
+    }
+
     /// Is this Deferred paused by [`pause`](Self::pause)?
     ///
     /// ```

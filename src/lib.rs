@@ -77,12 +77,14 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod chain;
+mod concurrency;
 mod controller;
 mod debug;
 mod deferred;
 mod errors;
 mod failure;
 mod inline;
+mod list;
 mod maybe;
 mod output;
 mod reclaim;
@@ -90,8 +92,10 @@ mod resolver;
 mod step;
 mod steps;
 pub mod testing;
+mod time;
 mod unhandled;
 
+pub use concurrency::*;
 pub use controller::Controller;
 pub use debug::{is_debugging, set_debugging};
 pub use deferred::Deferred;
@@ -205,9 +209,11 @@ pub use failure::{AsyncFrame, Failure};
 /// assert_eq!(testing::success_result_of(first(vec![Deferred::succeed('a')])), Some('a'));
 /// ```
 pub use deferreds_macros::inline_callbacks;
+pub use list::*;
 pub use maybe::{fail, maybe_deferred, succeed};
 pub use output::CallbackOutput;
 pub use resolver::Resolver;
+pub use time::*;
 pub use unhandled::{
     set_unhandled_error_hook, take_unhandled_error_hook, UnhandledError, UnhandledErrorHook,
 };

@@ -83,6 +83,7 @@ mod debug;
 mod deferred;
 mod errors;
 mod failure;
+mod future;
 mod inline;
 mod list;
 mod maybe;
@@ -101,6 +102,7 @@ pub use debug::{is_debugging, set_debugging};
 pub use deferred::Deferred;
 pub use errors::{AbandonedError, CancelledError, PanicError, TimeoutError};
 pub use failure::{AsyncFrame, Failure};
+pub use future::{ensure_deferred, DeferredFuture};
 
 /// Write asynchronous code as if it were synchronous: Twisted's `@inlineCallbacks`.
 ///

@@ -361,7 +361,7 @@ impl Chain {
                     canceller(&target);
                 }
                 if !target.is_called() {
-                    target.fire(Outcome::Failure(Failure::new(CancelledError)), None);
+                    target.fire(Outcome::Failure(Failure::of_library(CancelledError)), None);
                 }
                 return;
             }
@@ -467,7 +467,7 @@ impl Chain {
 
     /// Fails the chain with `AbandonedError`: nothing can ever give it a result now.
     pub(crate) fn abandon(self: &Rc<Self>) {
-        if self.receive(Outcome::Failure(Failure::new(AbandonedError)), true) {
+        if self.receive(Outcome::Failure(Failure::of_library(AbandonedError)), true) {
             run(self.clone(), None);
         }
     }

@@ -169,12 +169,29 @@ impl Failure {
 
     #[track_caller]
     fn from_parts(error: Box<dyn Error + Send + Sync + 'static>, type_name: &'static str) -> Self {
+        Self::with_backtrace(error, type_name, Backtrace::capture())
+    }
+
+    /// A failure the library itself makes (cancelled, abandoned, panicked): where it was made
+    /// is library code, so no backtrace is captured for it, whatever the environment asks.
+    #[track_caller]
+    pub(crate) fn of_library<E: Error + Send + Sync + 'static>(error: E) -> Self {
+        let type_name = std::any::type_name::<E>();
+        Self::with_backtrace(Box::new(error), type_name, Backtrace::disabled())
+    }
+
+    #[track_caller]
+    fn with_backtrace(
+        error: Box<dyn Error + Send + Sync + 'static>,
+        type_name: &'static str,
+        backtrace: Backtrace,
+    ) -> Self {
         Failure {
             inner: Arc::new(Inner {
                 error,
                 type_name,
                 location: Location::caller(),
-                backtrace: Backtrace::capture(),
+                backtrace,
                 trail: Mutex::new(Vec::new()),
             }),
         }
@@ -268,7 +285,10 @@ impl Failure {
 
     /// The backtrace captured when the failure was made. Whether one is captured follows
     /// [`Backtrace::capture`]: set `RUST_BACKTRACE=1` (or `RUST_LIB_BACKTRACE=1`) to get one.
-    /// Twisted's `getTraceback`.
+    /// Failures the library makes itself ([`CancelledError`](crate::CancelledError),
+    /// [`AbandonedError`](crate::AbandonedError), [`PanicError`](crate::PanicError)) carry
+    /// none: it would only show library internals, at a cost per failure. Twisted's
+    /// `getTraceback`.
     ///
     /// ```
     /// use deferreds::Failure;

@@ -14,7 +14,7 @@ use crate::output::{CallbackOutput, Produced};
 #[inline(always)]
 pub(crate) fn guarded<R>(user_code: impl FnOnce() -> R) -> Result<R, Failure> {
     catch_unwind(AssertUnwindSafe(user_code))
-        .map_err(|payload| Failure::new(PanicError::from_payload(payload)))
+        .map_err(|payload| Failure::of_library(PanicError::from_payload(payload)))
 }
 
 /// Runs `user` on the value held in `boxed`. An output of the same type goes back into the

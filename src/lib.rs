@@ -82,6 +82,8 @@ mod controller;
 mod debug;
 mod deferred;
 mod errors;
+#[cfg(feature = "tokio")]
+mod event_loop;
 mod failure;
 mod future;
 mod inline;
@@ -101,6 +103,8 @@ pub use controller::Controller;
 pub use debug::{is_debugging, set_debugging};
 pub use deferred::Deferred;
 pub use errors::{AbandonedError, CancelledError, PanicError, TimeoutError};
+#[cfg(feature = "tokio")]
+pub use event_loop::{defer_to_thread, react, spawn_deferred};
 pub use failure::{AsyncFrame, Failure};
 pub use future::{ensure_deferred, DeferredFuture};
 

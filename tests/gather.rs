@@ -1,0 +1,228 @@
+//! `gather_results`: Twisted's `gatherResults` tests (catalogue H), ported, then ordering,
+//! failure and cancellation paths.
+//!
+//! `gather_results` takes its inputs, so a failure Twisted's tests swallow on the input
+//! afterwards is reported as unhandled here (the inputs' errors are not consumed, as in
+//! Twisted); `capture_unhandled` checks those reports. Twisted's
+//! `gatherResults(ds, consumeErrors=True)` is
+//! `DeferredList::new(ds).consume_errors(true).fire_on_one_errback()`.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use deferreds::testing::{
+    assert_no_result, capture_unhandled, failure_result_of, success_result_of,
+};
+use deferreds::{gather_results, CancelledError, Deferred, DeferredList, Failure, FirstError};
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+struct GenericError(&'static str);
+
+/// Twisted's `fakeCallbackCanceller`.
+fn fake_callback_canceller() -> (Deferred<&'static str>, deferreds::Resolver<&'static str>) {
+    Deferred::with_canceller(|resolver| resolver.callback("Callback Result"))
+}
+
+/// 98 `test_gatherResults`: values in order; a failure fails the gathering.
+#[test]
+fn test_gather_results() {
+    let results = gather_results(vec![Deferred::succeed(1), Deferred::succeed(2)]);
+    assert_eq!(success_result_of(results), [1, 2]);
+
+    let reports = capture_unhandled(|| {
+        let dl = vec![Deferred::succeed(1), Deferred::fail(GenericError("value"))];
+        let errors = Rc::new(RefCell::new(Vec::new()));
+        let record = errors.clone();
+        let _ = gather_results(dl).add_errback(move |failure| {
+            record.borrow_mut().push(failure);
+            Ok(vec![])
+        });
+        assert_eq!(errors.borrow().len(), 1);
+        assert!(errors.borrow()[0].check::<FirstError>());
+    });
+    // Twisted's test swallows the input's own failure afterwards; here it is reported.
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].failure().error_message(), "value");
+}
+
+/// 99 `test_gatherResultsWithConsumeErrors`: consumed, the input's failure is not reported;
+/// the gathering still fails with a `FirstError` wrapping it.
+#[test]
+fn test_gather_results_with_consume_errors() {
+    let reports = capture_unhandled(|| {
+        let dgood = Deferred::succeed(1);
+        let dbad: Deferred<i32> = Deferred::fail(GenericError("oh noes"));
+        let d = DeferredList::new(vec![dgood, dbad])
+            .consume_errors(true)
+            .fire_on_one_errback();
+        let gathered = failure_result_of(d);
+        let first = gathered.downcast_ref::<FirstError>().unwrap();
+        assert!(first.failure.check::<GenericError>());
+        assert_eq!(first.index, 1);
+    });
+    assert!(reports.is_empty());
+}
+
+/// 100 `test_cancelGatherResults`: cancelling cancels every input; the gathering fails with
+/// a `FirstError` wrapping the first `CancelledError`.
+#[test]
+fn test_cancel_gather_results() {
+    let reports = capture_unhandled(|| {
+        let (d1, _r1) = Deferred::<()>::new();
+        let (d2, _r2) = Deferred::<()>::new();
+        let result = gather_results(vec![d1, d2]);
+        result.cancel();
+        let failure = failure_result_of(result);
+        let first = failure.downcast_ref::<FirstError>().unwrap();
+        assert!(first.failure.check::<CancelledError>());
+        assert_eq!(first.index, 0);
+    });
+    // Both inputs were cancelled, and (not consumed) each reports its CancelledError.
+    assert_eq!(reports.len(), 2);
+    assert!(reports
+        .iter()
+        .all(|r| r.failure().check::<CancelledError>()));
+}
+
+/// 101 `test_cancelGatherResultsWithAllDeferredsCallback`: if every canceller fires a
+/// value, the gathering succeeds with them.
+#[test]
+fn test_cancel_gather_results_with_all_deferreds_callback() {
+    let (d1, _r1) = fake_callback_canceller();
+    let (d2, _r2) = fake_callback_canceller();
+    let result = gather_results(vec![d1, d2]);
+    result.cancel();
+    assert_eq!(
+        success_result_of(result),
+        ["Callback Result", "Callback Result"]
+    );
+}
+
+/// Values come in input order, whatever order the inputs fire in.
+#[test]
+fn values_are_in_input_order() {
+    let (ds, rs): (Vec<_>, Vec<_>) = (0..4).map(|_| Deferred::<String>::new()).unzip();
+    let gathered = gather_results(ds);
+    for (i, r) in rs.into_iter().enumerate().rev() {
+        assert_no_result(&gathered);
+        r.callback(format!("v{i}"));
+    }
+    assert_eq!(success_result_of(gathered), ["v0", "v1", "v2", "v3"]);
+}
+
+/// Inputs may be any iterator of Deferreds, including already fired ones.
+#[test]
+fn gathers_from_an_iterator() {
+    let gathered = gather_results((1..=5).map(Deferred::succeed));
+    assert_eq!(success_result_of(gathered), [1, 2, 3, 4, 5]);
+}
+
+/// No inputs: an empty `Vec` at once.
+#[test]
+fn gathering_nothing_fires_at_once() {
+    let gathered = gather_results(Vec::<Deferred<u8>>::new());
+    assert!(success_result_of(gathered).is_empty());
+}
+
+/// Only the first failure counts; the values already gathered are dropped then, and the
+/// remaining inputs are left alone (not cancelled).
+#[test]
+fn the_first_failure_wins_and_the_rest_are_left_alone() {
+    let dropped = Rc::new(Cell::new(0));
+    struct Tracked(Rc<Cell<u32>>);
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+    let cancels = Rc::new(Cell::new(0));
+    let count = cancels.clone();
+    let (d0, r0) = Deferred::<Tracked>::new();
+    let (d1, r1) = Deferred::<Tracked>::new();
+    let (d2, r2) = Deferred::<Tracked>::with_canceller(move |_| count.set(count.get() + 1));
+    let gathered = DeferredList::new(vec![d0, d1, d2])
+        .consume_errors(true)
+        .fire_on_one_errback();
+    r0.callback(Tracked(dropped.clone()));
+    let failure = Failure::new(GenericError("first"));
+    r1.errback(failure.clone());
+    assert_eq!(
+        dropped.get(),
+        1,
+        "the gathered value is released when the gathering fails"
+    );
+    let got = failure_result_of(gathered);
+    assert_eq!(
+        got.downcast_ref::<FirstError>(),
+        Some(&FirstError::new(1, failure))
+    );
+    assert_eq!(cancels.get(), 0);
+    r2.callback(Tracked(dropped.clone()));
+    assert_eq!(
+        dropped.get(),
+        2,
+        "a value after the decision is dropped at once"
+    );
+}
+
+/// Later failures are reported unless consumed.
+#[test]
+fn later_failures_follow_consume_errors() {
+    let run = |consume: bool| {
+        capture_unhandled(|| {
+            let (d0, r0) = Deferred::<u8>::new();
+            let (d1, r1) = Deferred::<u8>::new();
+            let gathered = DeferredList::new(vec![d0, d1])
+                .consume_errors(consume)
+                .fire_on_one_errback();
+            r0.errback(GenericError("first"));
+            r1.errback(GenericError("second"));
+            assert!(failure_result_of(gathered).check::<FirstError>());
+        })
+    };
+    let mut reported: Vec<String> = run(false)
+        .iter()
+        .map(|r| r.failure().error_message())
+        .collect();
+    reported.sort();
+    assert_eq!(reported, ["first", "second"]);
+    assert!(run(true).is_empty());
+}
+
+/// An input waiting on a Deferred returned by one of its callbacks is gathered when that
+/// one fires.
+#[test]
+fn gathers_inputs_that_wait_on_other_deferreds() {
+    let (inner, fire_inner) = Deferred::<u8>::new();
+    let waiting = Deferred::succeed(()).add_callback(move |()| inner);
+    let gathered = gather_results(vec![waiting, Deferred::succeed(2)]);
+    assert_no_result(&gathered);
+    fire_inner.callback(1);
+    assert_eq!(success_result_of(gathered), [1, 2]);
+}
+
+/// Cancelling after the gathering fired does nothing.
+#[test]
+fn cancelling_a_fired_gathering_does_nothing() {
+    let cancels = Rc::new(Cell::new(0));
+    let count = cancels.clone();
+    let (d, r) = Deferred::<u8>::with_canceller(move |_| count.set(count.get() + 1));
+    let gathered = gather_results(vec![d]);
+    r.callback(3);
+    gathered.cancel();
+    assert_eq!(cancels.get(), 0);
+    assert_eq!(success_result_of(gathered), [3]);
+}
+
+/// The gathering's callbacks run when the last input fires, and may chain further.
+#[test]
+fn callbacks_on_the_gathering_run_when_the_last_input_fires() {
+    let (d1, r1) = Deferred::<u32>::new();
+    let (d2, r2) = Deferred::<u32>::new();
+    let sum = gather_results(vec![d1, d2]).add_callback(|v| Ok(v.iter().sum::<u32>()));
+    r1.callback(40);
+    assert_no_result(&sum);
+    r2.callback(2);
+    assert_eq!(success_result_of(sum), 42);
+}

@@ -56,10 +56,11 @@ pub struct Failure {
 }
 
 struct Inner {
-    error: Box<dyn Error + Send + Sync + 'static>,
+    /// Shared with forks, which differ only in their trail.
+    error: Arc<dyn Error + Send + Sync + 'static>,
     type_name: &'static str,
     location: &'static Location<'static>,
-    backtrace: Backtrace,
+    backtrace: Arc<Backtrace>,
     /// The `#[inline_callbacks]` functions the failure travelled out of, innermost first.
     trail: Mutex<Vec<AsyncFrame>>,
 }
@@ -188,11 +189,26 @@ impl Failure {
     ) -> Self {
         Failure {
             inner: Arc::new(Inner {
-                error,
+                error: Arc::from(error),
                 type_name,
                 location: Location::caller(),
-                backtrace,
+                backtrace: Arc::new(backtrace),
                 trail: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// The same error, with a trail of its own from here on: for handing one failure to
+    /// several independent consumers, whose `#[inline_callbacks]` frames must not mix.
+    pub(crate) fn fork(&self) -> Failure {
+        let inner = &self.inner;
+        Failure {
+            inner: Arc::new(Inner {
+                error: inner.error.clone(),
+                type_name: inner.type_name,
+                location: inner.location,
+                backtrace: inner.backtrace.clone(),
+                trail: Mutex::new(self.trail().clone()),
             }),
         }
     }

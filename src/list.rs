@@ -943,7 +943,7 @@ impl<T: Clone + 'static> FanOut<T> {
             if result.is_err() {
                 shared.seen.set(true);
             }
-            return Deferred::from_result(result.clone());
+            return Deferred::from_result(forked(result));
         }
         let index = shared.waiters.borrow().len();
         let canceller = Rc::downgrade(shared);
@@ -1085,7 +1085,7 @@ impl<T: Clone + 'static> FanShared<T> {
             // More waiters may come: keep the result, and give everyone a clone.
             let result = self.result.get_or_init(|| result);
             for waiter in waiters {
-                waiter.resolve(result.clone());
+                waiter.resolve(forked(result));
             }
             return None;
         }
@@ -1098,10 +1098,19 @@ impl<T: Clone + 'static> FanShared<T> {
             };
         };
         for waiter in waiters {
-            waiter.resolve(result.clone());
+            waiter.resolve(forked(&result));
         }
         last.resolve(result);
         None
+    }
+}
+
+/// A copy of the result for one waiter: a clone of the value, or a fork of the failure, so
+/// the async frames one waiter's functions add do not show up in another's.
+fn forked<T: Clone>(result: &Result<T, Failure>) -> Result<T, Failure> {
+    match result {
+        Ok(value) => Ok(value.clone()),
+        Err(failure) => Err(failure.fork()),
     }
 }
 

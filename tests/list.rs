@@ -786,12 +786,17 @@ fn fan_out_failure_goes_to_every_waiter() {
         let handled = fan.waiter().add_errback(|_| Ok(0));
         let _unhandled = fan.waiter();
         fire.errback(failure.clone());
-        assert!(failure_result_of(seen).ptr_eq(&failure));
+        assert!(same_error(&failure_result_of(seen), &failure));
         assert_eq!(success_result_of(handled), 0);
-        assert!(failure_result_of(fan.waiter()).ptr_eq(&failure));
+        assert!(same_error(&failure_result_of(fan.waiter()), &failure));
     });
     assert_eq!(reports.len(), 1);
-    assert!(reports[0].failure().ptr_eq(&failure));
+    assert!(same_error(reports[0].failure(), &failure));
+}
+
+/// Do both failures wrap the very same error object?
+fn same_error(a: &Failure, b: &Failure) -> bool {
+    std::ptr::addr_eq(a.error() as *const _, b.error() as *const _)
 }
 
 /// A failure that no waiter ever gets is reported when the fan-out goes.
@@ -975,4 +980,20 @@ fn an_input_abandoned_after_the_list_fired_is_not_reported() {
         assert_eq!(success_result_of(dl), (0, 1));
     });
     assert!(reports.is_empty());
+}
+
+/// Each fan-out waiter's failure keeps its own async frames: what one waiter's
+/// `#[inline_callbacks]` function records does not show in another's.
+#[test]
+fn fan_out_failures_keep_separate_async_frames() {
+    #[deferreds::inline_callbacks]
+    fn consumer(d: Deferred<u8>) -> Result<u8, Failure> {
+        yield_!(d)
+    }
+    let fan = Deferred::<u8>::fail(Failure::msg("x")).fan_out();
+    let through_consumer = failure_result_of(consumer(fan.waiter()));
+    assert_eq!(through_consumer.async_frames().len(), 1);
+    let direct = failure_result_of(fan.waiter());
+    assert!(direct.async_frames().is_empty());
+    assert_eq!(direct.error_message(), "x");
 }

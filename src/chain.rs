@@ -106,8 +106,8 @@ enum Slot {
 struct Flags {
     called: bool,
     running: bool,
-    /// The result is an abandonment that no callback has seen: nobody asked for a result,
-    /// so nobody is told that this one went unhandled.
+    /// The result is an abandonment nobody was waiting for, passed on untouched: it is
+    /// not reported as unhandled (Twisted never reports a Deferred that never fired).
     unseen: bool,
     paused: u32,
 }
@@ -197,7 +197,13 @@ impl Chain {
 
     /// Would a `Resolver` dropped now leave someone waiting: a handle, a link or a callback?
     pub(crate) fn is_observed(self: &Rc<Self>) -> bool {
-        Rc::strong_count(self) > 1 || self.has_steps()
+        self.is_held() || self.has_steps()
+    }
+
+    /// Does anything besides the caller's one reference hold this chain: a handle, a
+    /// controller, a chain linked to it?
+    fn is_held(self: &Rc<Self>) -> bool {
+        Rc::strong_count(self) > 1
     }
 
     /// A chain that has fired but waits on `inner`, then runs `first` (if any) with its
@@ -402,7 +408,11 @@ impl Chain {
             };
             match step {
                 Step::Call(callback) => {
-                    unseen = false;
+                    // An unseen abandonment stays unseen only while steps pass it by.
+                    let passing = match (&outcome, unseen) {
+                        (Outcome::Failure(failure), true) => Some(failure.clone()),
+                        _ => None,
+                    };
                     match callback.call(outcome, self) {
                         Next::Done(result) => outcome = result,
                         Next::Interrupted(result, rest) => {
@@ -421,6 +431,10 @@ impl Chain {
                             return None;
                         }
                     }
+                    unseen = match (passing, &outcome) {
+                        (Some(before), Outcome::Failure(after)) => before.ptr_eq(after),
+                        _ => false,
+                    };
                 }
                 Step::Link(target) => {
                     let accepted = target.receive(outcome, unseen);
@@ -465,9 +479,13 @@ impl Chain {
         }
     }
 
-    /// Fails the chain with `AbandonedError`: nothing can ever give it a result now.
+    /// Fails the chain with `AbandonedError`: nothing can ever give it a result now. The
+    /// failure is reported if unhandled only when someone was waiting for the result: a
+    /// handle held while callbacks were queued. `self` must be the caller's only reference.
     pub(crate) fn abandon(self: &Rc<Self>) {
-        if self.receive(Outcome::Failure(Failure::of_library(AbandonedError)), true) {
+        let waited_for = self.is_held() && self.has_steps();
+        let abandoned = Outcome::Failure(Failure::of_library(AbandonedError));
+        if self.receive(abandoned, !waited_for) {
             run(self.clone(), None);
         }
     }

@@ -38,7 +38,9 @@ use crate::failure::Failure;
 /// assert_eq!(deferreds::testing::success_result_of(d), 22);
 /// ```
 pub struct Resolver<T: 'static> {
-    chain: Rc<Chain>,
+    /// Always `Some` until dropped; taken out in `drop` so the chain's reference count
+    /// tells who else holds it.
+    chain: Option<Rc<Chain>>,
     /// A canceller's resolver: the cancel itself decides what happens if it is not fired.
     abandon_on_drop: bool,
     value: PhantomData<fn(T)>,
@@ -47,7 +49,7 @@ pub struct Resolver<T: 'static> {
 impl<T: 'static> Resolver<T> {
     pub(crate) fn new(chain: Rc<Chain>) -> Self {
         Resolver {
-            chain,
+            chain: Some(chain),
             abandon_on_drop: true,
             value: PhantomData,
         }
@@ -55,7 +57,7 @@ impl<T: 'static> Resolver<T> {
 
     pub(crate) fn for_canceller(chain: Rc<Chain>) -> Self {
         Resolver {
-            chain,
+            chain: Some(chain),
             abandon_on_drop: false,
             value: PhantomData,
         }
@@ -64,7 +66,7 @@ impl<T: 'static> Resolver<T> {
     /// The chain, without the abandon-on-drop duty: whoever takes it fires it.
     pub(crate) fn into_chain(mut self) -> Rc<Chain> {
         self.abandon_on_drop = false;
-        self.chain.clone()
+        self.chain().clone()
     }
 
     /// Fires the Deferred with a value: its callbacks run now.
@@ -101,7 +103,7 @@ impl<T: 'static> Resolver<T> {
     /// ```
     #[track_caller]
     pub fn resolve(self, result: Result<T, Failure>) {
-        self.chain
+        self.chain()
             .fire(Outcome::from_result(result), trace_if_debugging());
     }
 
@@ -114,14 +116,23 @@ impl<T: 'static> Resolver<T> {
     /// assert!(resolver.is_fired());
     /// ```
     pub fn is_fired(&self) -> bool {
-        self.chain.is_called()
+        self.chain().is_called()
+    }
+
+    fn chain(&self) -> &Rc<Chain> {
+        self.chain
+            .as_ref()
+            .expect("deferreds: a resolver holds its chain until dropped")
     }
 }
 
 impl<T: 'static> Drop for Resolver<T> {
     fn drop(&mut self) {
-        if self.abandon_on_drop && !self.chain.is_called() && self.chain.is_observed() {
-            crate::reclaim::abandon(self.chain.clone());
+        let Some(chain) = self.chain.take() else {
+            return;
+        };
+        if self.abandon_on_drop && !chain.is_called() && chain.is_observed() {
+            crate::reclaim::abandon(chain);
         }
     }
 }

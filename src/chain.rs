@@ -437,7 +437,14 @@ impl Chain {
                     };
                 }
                 Step::Link(target) => {
+                    let resumes_waiting = target.is_waiting();
                     let accepted = target.receive(outcome, unseen);
+                    if resumes_waiting && !self.has_steps() {
+                        // This chain was returned to the waiting one: no handle is left
+                        // to read it, so it keeps no result (and allocates no `()`).
+                        self.update_flags(|flags| flags.running = false);
+                        return Some(target);
+                    }
                     outcome = Outcome::value(());
                     if accepted {
                         break Some(target);

@@ -109,6 +109,9 @@ struct Flags {
     /// The result is an abandonment nobody was waiting for, passed on untouched: it is
     /// not reported as unhandled (Twisted never reports a Deferred that never fired).
     unseen: bool,
+    /// Its canceller is running: a resolver dropped meanwhile leaves the outcome to the
+    /// cancel (the canceller's own result, or `CancelledError`), not to abandonment.
+    cancelling: bool,
     paused: u32,
 }
 
@@ -170,6 +173,10 @@ impl Chain {
 
     pub(crate) fn is_called(&self) -> bool {
         self.flags.get().called
+    }
+
+    pub(crate) fn is_cancelling(&self) -> bool {
+        self.flags.get().cancelling
     }
 
     pub(crate) fn is_paused(&self) -> bool {
@@ -364,7 +371,9 @@ impl Chain {
             if !target.is_called() {
                 let canceller = target.with_extra(|extra| extra.as_mut()?.canceller.take());
                 if let Some(canceller) = canceller {
+                    target.update_flags(|flags| flags.cancelling = true);
                     canceller(&target);
+                    target.update_flags(|flags| flags.cancelling = false);
                 }
                 if !target.is_called() {
                     target.fire(Outcome::Failure(Failure::of_library(CancelledError)), None);

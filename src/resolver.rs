@@ -131,7 +131,8 @@ impl<T: 'static> Drop for Resolver<T> {
         let Some(chain) = self.chain.take() else {
             return;
         };
-        if self.abandon_on_drop && !chain.is_called() && chain.is_observed() {
+        let abandoned = !chain.is_called() && !chain.is_cancelling();
+        if self.abandon_on_drop && abandoned && chain.is_observed() {
             crate::reclaim::abandon(chain);
         }
     }

@@ -592,3 +592,17 @@ fn canceller_that_cancels_again() {
     assert_eq!(failures.borrow().len(), 1);
     assert!(failure_result_of(d).check::<CancelledError>());
 }
+
+/// A canceller that drops the producer's resolver (cancelling a timer, leaving a wait list)
+/// leaves the outcome to the cancel: `CancelledError`, not `AbandonedError`.
+#[test]
+fn a_resolver_dropped_by_the_canceller_does_not_abandon() {
+    let slot: Rc<RefCell<Option<Resolver<u8>>>> = Rc::default();
+    let (d, resolver) = Deferred::<u8>::with_canceller({
+        let slot = slot.clone();
+        move |_| drop(slot.borrow_mut().take())
+    });
+    *slot.borrow_mut() = Some(resolver);
+    d.cancel();
+    assert!(failure_result_of(d).check::<CancelledError>());
+}

@@ -77,7 +77,6 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod chain;
-mod concurrency;
 mod controller;
 mod debug;
 mod deferred;
@@ -98,7 +97,6 @@ pub mod testing;
 mod time;
 mod unhandled;
 
-pub use concurrency::*;
 pub use controller::Controller;
 pub use debug::{is_debugging, set_debugging};
 pub use deferred::Deferred;
@@ -251,3 +249,8 @@ macro_rules! yield_ {
         )
     };
 }
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;

@@ -106,7 +106,10 @@ impl Future for Slot {
     }
 }
 
-async fn sum_slots(n: u64, pending: Rc<RefCell<Option<Rc<Cell<Option<u64>>>>>>) -> u64 {
+/// Where the driver finds the slot the future waits on now.
+type Waiting = Rc<RefCell<Option<Rc<Cell<Option<u64>>>>>>;
+
+async fn sum_slots(n: u64, pending: Waiting) -> u64 {
     let mut total = 0;
     for _ in 0..n {
         let slot = Rc::new(Cell::new(None));

@@ -24,17 +24,27 @@ struct DoorsJammed;
 
 /// Starts opening the doors and returns at once; the Deferred fires when they are open.
 fn open_pod_bay_doors(clock: &TestClock, cooperative_computer: bool) -> Deferred<&'static str> {
-    println!("[{:>4.1}s] asked the computer to open the pod bay doors", secs(clock));
-    defer_later(clock, Duration::from_secs(2), move || match cooperative_computer {
-        true => Ok("pod bay 1"),
-        false => Err(DoorsJammed.into()),
-    })
+    println!(
+        "[{:>4.1}s] asked the computer to open the pod bay doors",
+        secs(clock)
+    );
+    defer_later(
+        clock,
+        Duration::from_secs(2),
+        move || match cooperative_computer {
+            true => Ok("pod bay 1"),
+            false => Err(DoorsJammed.into()),
+        },
+    )
 }
 
 /// What to do once the doors are open: launch, and pass on what happened.
 fn launch_pod(clock: TestClock) -> impl FnOnce(&'static str) -> Result<String, Failure> {
     move |bay| {
-        println!("[{:>4.1}s] doors of {bay} open: launching the pod", secs(&clock));
+        println!(
+            "[{:>4.1}s] doors of {bay} open: launching the pod",
+            secs(&clock)
+        );
         Ok(format!("pod launched from {bay}"))
     }
 }
@@ -50,12 +60,19 @@ fn mission(cooperative_computer: bool) {
     let d = open_pod_bay_doors(&clock, cooperative_computer)
         .add_callback(launch_pod(clock.clone()))
         .add_errback(|failure: Failure| Ok(format!("mission aborted: {failure}")));
-    println!("[{:>4.1}s] plan made; the pod has not launched yet", secs(&clock));
+    println!(
+        "[{:>4.1}s] plan made; the pod has not launched yet",
+        secs(&clock)
+    );
     testing::assert_no_result(&d);
 
     // Time passes; the doors open (or do not), and the plan runs in the order we encoded.
     clock.advance(Duration::from_secs(2));
-    println!("[{:>4.1}s] outcome: {}", secs(&clock), testing::success_result_of(d));
+    println!(
+        "[{:>4.1}s] outcome: {}",
+        secs(&clock),
+        testing::success_result_of(d)
+    );
 }
 
 fn main() {

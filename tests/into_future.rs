@@ -145,7 +145,7 @@ fn cancelling_drops_the_future_and_cancels_what_it_awaits() {
     let (awaited, _resolver) = Deferred::<u8>::new();
     let mut awaited = awaited;
     let awaited_controller = awaited.controller();
-    let awaited = awaited.add_errback(|failure| Err(failure));
+    let awaited = awaited.add_errback(Err);
     let result = ensure_deferred(async move {
         let _probe = probe;
         awaited.await

@@ -21,8 +21,8 @@
 //! # Times are `Duration`s since the clock's origin
 //!
 //! Twisted measures time in `float` seconds. Here [`Clock::seconds`] is a
-//! [`std::time::Duration`] since the clock's origin (zero for a new [`TestClock`]; a clock on
-//! a real runtime would take the moment it was made), and delays are `Duration`s too:
+//! [`std::time::Duration`] since the clock's origin (zero for a new [`TestClock`]; `TokioClock`
+//! counts from the moment it was made), and delays are `Duration`s too:
 //!
 //! - They are exact. A `Duration` counts whole nanoseconds, so advancing by 100 ms ten times
 //!   reaches exactly one second, and two calls scheduled for the same moment really tie and
@@ -46,10 +46,10 @@
 //!
 //! A clock is made of two halves: the [`Clock`] trait that code schedules with, and the
 //! [`TimerQueue`] trait through which a [`DelayedCall`] tells its clock that it was moved or
-//! is done. [`TestClock`] implements both with a binary heap; a clock on an event loop (a
-//! tokio `LocalSet`, say) would implement them by spawning a local task per call that sleeps
-//! until [`DelayedCall::time`] and then [`run`](DelayedCall::run)s the call, aborting the task
-//! when [`TimerQueue::done`] reports a cancellation.
+//! is done. [`TestClock`] implements both with a binary heap; `TokioClock` (feature `tokio`)
+//! by spawning a local task per call that sleeps until [`DelayedCall::time`] and then
+//! [`run`](DelayedCall::run)s the call, aborting the task when [`TimerQueue::done`] reports a
+//! cancellation.
 
 mod call;
 mod later;

@@ -4,13 +4,19 @@
 //! current-thread runtime and a [`LocalSet`](tokio::task::LocalSet). [`react`] sets that up
 //! and runs until a Deferred fires. Work that must leave the thread comes back as a
 //! Deferred fired on it: [`spawn_deferred`] for any future (including `Send` futures driven
-//! by other threads), [`defer_to_thread`] for blocking code.
+//! by other threads), [`defer_to_thread`] for blocking code. [`TokioClock`] gives real time
+//! to everything written against [`Clock`](crate::Clock): [`defer_later`](crate::defer_later),
+//! [`add_timeout`](crate::add_timeout), your own code.
+
+mod clock;
 
 use std::future::Future;
 
 use crate::deferred::Deferred;
 use crate::errors::{CancelledError, PanicError};
 use crate::failure::Failure;
+
+pub use clock::TokioClock;
 
 /// Runs `main` on a new event loop and returns the result of the Deferred it gives, once
 /// that fires: Twisted's `task.react`. The loop is a tokio current-thread runtime with I/O

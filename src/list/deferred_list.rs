@@ -1,0 +1,279 @@
+//! [`DeferredList`] and its shorthands [`gather_results`] and [`race`].
+
+use std::fmt;
+
+use super::combine::{combine, AllResults, FirstResult, FirstSuccess, Mode, Values};
+use super::watch::slots;
+use crate::deferred::Deferred;
+use crate::failure::Failure;
+
+/// Waits on a list of Deferreds: Twisted's `DeferredList`, with its modes as methods that
+/// return differently typed Deferreds.
+///
+/// Build it from the inputs with [`new`](Self::new), choose whether it
+/// [consumes the inputs' errors](Self::consume_errors), then choose a mode:
+///
+/// | Twisted | `deferreds` | fires with |
+/// |---|---|---|
+/// | `DeferredList(ds)` | [`.all()`](Self::all) | `Vec<Result<T, Failure>>`, in input order, once every input has fired |
+/// | `fireOnOneCallback=True` | [`.fire_on_one_callback()`](Self::fire_on_one_callback) | `(index, value)` of the first success, or fails with a [`FailureGroup`](crate::FailureGroup) if none succeeds |
+/// | `fireOnOneErrback=True` | [`.fire_on_one_errback()`](Self::fire_on_one_errback) | `Vec<T>`, or fails with [`FirstError`](crate::FirstError) at the first failure |
+/// | both | [`.fire_on_one_result()`](Self::fire_on_one_result) | `(index, value)`, or [`FirstError`](crate::FirstError), whichever comes first |
+///
+/// Each input is watched from the end of its chain: callbacks added to it beforehand run
+/// first, and what they leave is what the list sees. Inputs that already have a result are
+/// taken at once, so the list may have fired by the time the mode method returns.
+///
+/// # Errors of the inputs
+///
+/// The list records each input's failure either way. Without `consume_errors`, the failure
+/// also stays in the input's own chain, which nothing else can reach any more (the list took
+/// the input), so it is reported as an [`UnhandledError`](crate::UnhandledError), as Twisted
+/// logs it. With `consume_errors(true)`, the input's chain ends handled and only the list has
+/// the failure. An input abandoned after the list has fired (its [`Resolver`](crate::Resolver) dropped unfired)
+/// is not reported either way: nobody waits for it any more.
+///
+/// # Cancelling
+///
+/// Cancelling the list's Deferred before it fires cancels every input that has not fired
+/// yet, in input order. Their results, whatever their cancellers made them, arrive as usual:
+/// inputs whose cancellers fire them with a value contribute that value, and the list fires
+/// from them if it can; otherwise it fails with [`CancelledError`](crate::CancelledError). A canceller that panics
+/// is reported as an unhandled [`PanicError`](crate::PanicError) and the other inputs are
+/// still cancelled (Twisted logs the exception). Once the list has fired, cancelling it does
+/// nothing, and it never cancels inputs by itself.
+///
+/// ```
+/// use deferreds::{testing, Deferred, DeferredList, Failure};
+///
+/// let (fetch_a, fire_a) = Deferred::<&str>::new();
+/// let (fetch_b, fire_b) = Deferred::<&str>::new();
+/// let both = DeferredList::new(vec![fetch_a, fetch_b]).consume_errors(true).all();
+///
+/// fire_b.errback(Failure::msg("timed out"));
+/// testing::assert_no_result(&both);
+/// fire_a.callback("page a");
+///
+/// let results = testing::success_result_of(both);
+/// assert_eq!(results[0].as_ref().ok(), Some(&"page a"));
+/// assert_eq!(results[1].as_ref().unwrap_err().error_message(), "timed out");
+/// ```
+#[must_use = "a DeferredList does nothing until one of its modes is chosen"]
+pub struct DeferredList<T: 'static> {
+    inputs: Vec<Deferred<T>>,
+    consume_errors: bool,
+}
+
+impl<T: 'static> DeferredList<T> {
+    /// A list over these Deferreds, which it takes over; errors are not consumed.
+    ///
+    /// ```
+    /// use deferreds::{testing, Deferred, DeferredList};
+    /// let list = DeferredList::new((1..=3).map(Deferred::succeed)).all();
+    /// let values: Vec<i32> = testing::success_result_of(list).into_iter().flatten().collect();
+    /// assert_eq!(values, [1, 2, 3]);
+    /// ```
+    pub fn new(deferreds: impl IntoIterator<Item = Deferred<T>>) -> Self {
+        DeferredList {
+            inputs: deferreds.into_iter().collect(),
+            consume_errors: false,
+        }
+    }
+
+    /// Whether an input's failure ends handled in the input's own chain once the list has
+    /// recorded it (Twisted's `consumeErrors`). Without it, each failure is also reported as
+    /// unhandled when the input's chain goes away.
+    ///
+    /// ```
+    /// use deferreds::{testing, Deferred, DeferredList, Failure};
+    ///
+    /// let reports = testing::capture_unhandled(|| {
+    ///     let failed: Deferred<()> = Deferred::fail(Failure::msg("boom"));
+    ///     let list = DeferredList::new(vec![failed]).consume_errors(true).all();
+    ///     assert!(testing::success_result_of(list)[0].is_err());
+    /// });
+    /// assert!(reports.is_empty());
+    /// ```
+    pub fn consume_errors(mut self, consume: bool) -> Self {
+        self.consume_errors = consume;
+        self
+    }
+
+    /// Fires once every input has fired, with each input's result in input order (Twisted's
+    /// default mode, `(success, result)` tuples becoming `Result`s). It never fails. With no
+    /// inputs, it fires with an empty `Vec` at once.
+    ///
+    /// ```
+    /// use deferreds::{testing, Deferred, DeferredList, Failure};
+    ///
+    /// let (d1, r1) = Deferred::<u8>::new();
+    /// let (d2, r2) = Deferred::<u8>::new();
+    /// let list = DeferredList::new(vec![d1, d2]).consume_errors(true).all();
+    /// r2.callback(2);
+    /// testing::assert_no_result(&list);
+    /// r1.errback(Failure::msg("one"));
+    /// let results = testing::success_result_of(list);
+    /// assert!(results[0].is_err() && results[1].as_ref().ok() == Some(&2));
+    ///
+    /// let empty = DeferredList::<u8>::new(vec![]).all();
+    /// assert!(testing::success_result_of(empty).is_empty());
+    /// ```
+    #[track_caller]
+    pub fn all(self) -> Deferred<Vec<Result<T, Failure>>> {
+        let collector = AllResults {
+            results: slots(self.inputs.len()),
+        };
+        combine(self.inputs, collector, self.consume_errors, Mode::List)
+    }
+
+    /// Fires with `(index, value)` of the first input to succeed (Twisted's
+    /// `fireOnOneCallback`, whose tuple is `(value, index)`: this is [`race`]'s order). The
+    /// other inputs are left alone. If every input fails, fails with a [`FailureGroup`](crate::FailureGroup) of
+    /// their failures in input order (where Twisted fires with the list of failures). With no
+    /// inputs it never fires, as in Twisted: only cancelling it ends it.
+    ///
+    /// ```
+    /// use deferreds::{testing, Deferred, DeferredList};
+    ///
+    /// let (primary, _fire_primary) = Deferred::<&str>::new();
+    /// let (replica, fire_replica) = Deferred::<&str>::new();
+    /// let first = DeferredList::new(vec![primary, replica]).fire_on_one_callback();
+    /// fire_replica.callback("row 7");
+    /// assert_eq!(testing::success_result_of(first), (1, "row 7"));
+    /// ```
+    #[track_caller]
+    pub fn fire_on_one_callback(self) -> Deferred<(usize, T)> {
+        let collector = FirstSuccess::new(self.inputs.len());
+        combine(self.inputs, collector, self.consume_errors, Mode::List)
+    }
+
+    /// Fails with [`FirstError`](crate::FirstError) (the failed input's index and failure) as soon as an input
+    /// fails; fires with every value, in input order, if none does (Twisted's
+    /// `fireOnOneErrback`; as every result is then a success, the values come bare). This is
+    /// what [`gather_results`] does; here it can also consume the inputs' errors. With no
+    /// inputs, it fires with an empty `Vec` at once.
+    ///
+    /// ```
+    /// use deferreds::{testing, Deferred, DeferredList, Failure, FirstError};
+    ///
+    /// let (d1, r1) = Deferred::<u8>::new();
+    /// let (d2, r2) = Deferred::<u8>::new();
+    /// let gathered = DeferredList::new(vec![d1, d2]).consume_errors(true).fire_on_one_errback();
+    /// r1.callback(1);
+    /// r2.errback(Failure::msg("bad sector"));
+    /// let failure = testing::failure_result_of(gathered);
+    /// assert_eq!(failure.to_string(), "FirstError[#1, bad sector]");
+    /// assert_eq!(failure.downcast_ref::<FirstError>().unwrap().index, 1);
+    /// ```
+    #[track_caller]
+    pub fn fire_on_one_errback(self) -> Deferred<Vec<T>> {
+        let collector = Values {
+            values: slots(self.inputs.len()),
+        };
+        combine(self.inputs, collector, self.consume_errors, Mode::List)
+    }
+
+    /// Fires with the first input's result, whichever way it goes: `(index, value)` for a
+    /// success, a [`FirstError`](crate::FirstError) for a failure (Twisted's `fireOnOneCallback` and
+    /// `fireOnOneErrback` together). With no inputs it never fires.
+    ///
+    /// ```
+    /// use deferreds::{testing, Deferred, DeferredList, Failure, FirstError};
+    ///
+    /// let (d1, _r1) = Deferred::<u8>::new();
+    /// let (d2, r2) = Deferred::<u8>::new();
+    /// let first = DeferredList::new(vec![d1, d2]).consume_errors(true).fire_on_one_result();
+    /// r2.errback(Failure::msg("refused"));
+    /// let failure = testing::failure_result_of(first);
+    /// assert_eq!(failure.downcast_ref::<FirstError>().unwrap().index, 1);
+    /// ```
+    #[track_caller]
+    pub fn fire_on_one_result(self) -> Deferred<(usize, T)> {
+        combine(self.inputs, FirstResult, self.consume_errors, Mode::List)
+    }
+}
+
+/// Shows the number of inputs and the options.
+impl<T: 'static> fmt::Debug for DeferredList<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeferredList")
+            .field("inputs", &self.inputs.len())
+            .field("consume_errors", &self.consume_errors)
+            .finish()
+    }
+}
+
+/// Waits for every Deferred and fires with their values in input order, or fails with a
+/// [`FirstError`](crate::FirstError) (the index and the failure) as soon as one fails: Twisted's
+/// `gatherResults`.
+///
+/// The same as `DeferredList::new(deferreds).fire_on_one_errback()`. The inputs' errors are
+/// not consumed, as in Twisted: each failed input's failure also stays in its own chain and
+/// is reported as unhandled, the first one included. To consume them, use
+/// `DeferredList::new(deferreds).consume_errors(true).fire_on_one_errback()`
+/// (Twisted's `gatherResults(ds, consumeErrors=True)`).
+///
+/// Cancelling the result cancels every input that has not fired (see [`DeferredList`]); the
+/// first input to fail from that (with [`CancelledError`](crate::CancelledError), say) gives the [`FirstError`](crate::FirstError).
+/// With no inputs, it fires with an empty `Vec` at once.
+///
+/// ```
+/// use deferreds::{gather_results, testing, Deferred, Failure, FirstError};
+///
+/// let (price, fire_price) = Deferred::<u32>::new();
+/// let (stock, fire_stock) = Deferred::<u32>::new();
+/// let both = gather_results(vec![price, stock]);
+/// fire_stock.callback(3);
+/// fire_price.callback(1999);
+/// assert_eq!(testing::success_result_of(both), [1999, 3]);
+///
+/// // A failure fails the gathering, and is also reported from its own input.
+/// let reports = testing::capture_unhandled(|| {
+///     let broken: Deferred<u32> = Deferred::fail(Failure::msg("no such item"));
+///     let gathered = gather_results(vec![Deferred::succeed(1), broken]);
+///     let failure = testing::failure_result_of(gathered);
+///     assert_eq!(failure.downcast_ref::<FirstError>().unwrap().index, 1);
+/// });
+/// assert_eq!(reports.len(), 1);
+/// ```
+#[track_caller]
+pub fn gather_results<T: 'static>(
+    deferreds: impl IntoIterator<Item = Deferred<T>>,
+) -> Deferred<Vec<T>> {
+    DeferredList::new(deferreds).fire_on_one_errback()
+}
+
+/// Fires with `(index, value)` of the first Deferred to succeed, and cancels all the others:
+/// Twisted's `race`.
+///
+/// - The winner is not cancelled; every other input that has no result yet is cancelled
+///   once, in input order, before the race's own callbacks run.
+/// - If every input fails, the race fails with a [`FailureGroup`](crate::FailureGroup) of their failures, in input
+///   order.
+/// - The inputs' failures (their [`CancelledError`](crate::CancelledError)s included) are consumed: the race reports
+///   them only through the [`FailureGroup`](crate::FailureGroup). A success that comes after the winner (from a
+///   canceller that fires with a value) is dropped.
+/// - Cancelling the race cancels every input; it then fails with the [`FailureGroup`](crate::FailureGroup) of
+///   their failures (not a [`CancelledError`](crate::CancelledError) of its own), unless a canceller fires its input
+///   with a value, which then wins.
+/// - With no inputs, it never fires: only cancelling it ends it.
+///
+/// ```
+/// use deferreds::{race, testing, Deferred};
+/// use std::{cell::Cell, rc::Rc};
+///
+/// let cancelled = Rc::new(Cell::new(false));
+/// let flag = cancelled.clone();
+/// let (mirror_a, _fire_a) = Deferred::<&str>::with_canceller(move |_| flag.set(true));
+/// let (mirror_b, fire_b) = Deferred::new();
+/// let fastest = race(vec![mirror_a, mirror_b]);
+/// fire_b.callback("bytes from b");
+/// assert_eq!(testing::success_result_of(fastest), (1, "bytes from b"));
+/// assert!(cancelled.get()); // the loser was cancelled
+/// ```
+#[track_caller]
+pub fn race<T: 'static>(deferreds: impl IntoIterator<Item = Deferred<T>>) -> Deferred<(usize, T)> {
+    let inputs: Vec<Deferred<T>> = deferreds.into_iter().collect();
+    let collector = FirstSuccess::new(inputs.len());
+    combine(inputs, collector, true, Mode::Race)
+}

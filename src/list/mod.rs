@@ -1,0 +1,17 @@
+//! Waiting on many Deferreds at once: Twisted's [`DeferredList`], [`gather_results`] and
+//! [`race`]; and [`FanOut`], one result for many independent waiters.
+//!
+//! Every combinator takes its inputs by value and watches each one with a single step at the
+//! end of its chain, so callbacks added to an input beforehand see (and may change) the result
+//! first, as in Twisted. Inputs that already have a result are read on the spot. No combinator
+//! recurses per input, so a million inputs need no more stack than one.
+
+mod combine;
+mod deferred_list;
+mod errors;
+mod fan_out;
+mod watch;
+
+pub use deferred_list::{gather_results, race, DeferredList};
+pub use errors::{FailureGroup, FirstError};
+pub use fan_out::FanOut;

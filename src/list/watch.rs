@@ -1,0 +1,85 @@
+//! Watching a Deferred from the end of its chain, the way every combinator takes its inputs.
+
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use crate::chain::{take_value, Callback, Chain, Next, Outcome, Step};
+use crate::debug::trace_if_debugging;
+use crate::deferred::Deferred;
+use crate::failure::Failure;
+use crate::output::Produced;
+use crate::step::guarded;
+
+/// Takes the result of a watched Deferred.
+pub(super) trait Sink<T>: 'static {
+    /// Gets the result. Returns a failure to leave in the watched Deferred's own chain (it is
+    /// reported as unhandled when that chain goes), or `None` to end that chain handled.
+    fn take(self, result: Result<T, Failure>) -> Option<Failure>;
+}
+
+/// The step at the end of a watched chain that hands its result to a sink.
+pub(super) struct Watch<T, S> {
+    sink: S,
+    value: PhantomData<fn(T)>,
+}
+
+impl<T: 'static, S: Sink<T>> Callback for Watch<T, S> {
+    fn call(self: Box<Self>, input: Outcome, _chain: &Chain) -> Next {
+        let (result, emptied) = match input {
+            Outcome::Value(mut boxed) => (Ok(take_value::<T>(&mut boxed)), Some(boxed)),
+            Outcome::Failure(failure) => (Err(failure), None),
+        };
+        let sink = self.sink;
+        Next::Done(match guarded(|| sink.take(result)) {
+            Ok(None) => match emptied {
+                // The watched Deferred's handle was consumed and this step is the last, so
+                // nothing reads the chain's result again: the emptied box stands in for one,
+                // which saves an allocation per input.
+                Some(boxed) => Outcome::Value(boxed),
+                None => Outcome::value(()),
+            },
+            Ok(Some(failure)) | Err(failure) => Outcome::Failure(failure),
+        })
+    }
+}
+
+/// Hands `d`'s result to `sink`: at once if it has one, otherwise when it comes. Returns the
+/// chain to cancel while the result has not come.
+pub(super) fn watch<T: 'static, S: Sink<T>>(d: Deferred<T>, sink: S) -> Option<Rc<Chain>> {
+    match d.into_produced() {
+        Produced::Ready(result) => {
+            if let Some(failure) = sink.take(result) {
+                // What the input's own handle would have done when dropped.
+                crate::unhandled::report(failure, None);
+            }
+            None
+        }
+        Produced::Chain(chain) => {
+            chain.push(Step::Call(Box::new(Watch {
+                sink,
+                value: PhantomData,
+            })));
+            (!chain.has_result()).then_some(chain)
+        }
+    }
+}
+
+/// Cancels a chain; a canceller that panics is reported as unhandled rather than stopping
+/// the caller's loop (Twisted logs the exception).
+pub(super) fn cancel_reporting_panics(chain: &Rc<Chain>) {
+    if let Err(failure) = guarded(|| chain.cancel()) {
+        crate::unhandled::report(failure, None);
+    }
+}
+
+/// A Deferred that nothing fires: there is no resolver to fire it, nor to abandon it.
+/// Cancelling it fails it with `CancelledError`.
+#[track_caller]
+pub(super) fn never<T: 'static>() -> Deferred<T> {
+    Deferred::from_chain(Chain::new(None, trace_if_debugging()))
+}
+
+/// `n` empty slots.
+pub(super) fn slots<S>(n: usize) -> Vec<Option<S>> {
+    std::iter::repeat_with(|| None).take(n).collect()
+}

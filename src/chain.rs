@@ -9,15 +9,16 @@
 //!   `_runCallbacks` does), never by recursion. An inner chain holds its outer through a
 //!   `Link` step; the outer only holds a `Weak` to the inner, for cancellation.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use crate::debug::{DebugInfo, Trace};
 use crate::errors::{AbandonedError, CancelledError};
 use crate::failure::Failure;
+use crate::output::CallbackOutput;
 use crate::reclaim;
-use crate::step::{SameTyped, Segment};
+use crate::step::same_typed;
 use crate::steps::Steps;
 
 /// A chain's result: a value (a `Box` holding `Option<T>`, so a step that keeps the type can
@@ -74,15 +75,10 @@ pub(crate) enum Next {
 }
 
 /// A callback/errback pair, type-erased.
-pub(crate) trait Callback {
+pub(crate) trait Callback: Any {
     /// Runs the step on the chain's result. `chain` is the chain it runs on, for steps that
     /// run several callbacks and must stop when one of them pauses it.
     fn call(self: Box<Self>, input: Outcome, chain: &Chain) -> Next;
-
-    /// A segment of same-typed callbacks that more may be appended to.
-    fn as_segment(&mut self) -> Option<&mut dyn Any> {
-        None
-    }
 }
 
 pub(crate) enum Step {
@@ -142,7 +138,7 @@ impl Chain {
         });
         Rc::new(Chain {
             slot: Cell::new(Slot::Empty),
-            steps: RefCell::new(Steps::Empty),
+            steps: RefCell::default(),
             flags: Cell::new(Flags::default()),
             extra: Cell::new(extra),
         })
@@ -242,25 +238,35 @@ impl Chain {
         }
     }
 
-    /// Queues a callback that keeps the result's type, appending it to a segment of such
-    /// callbacks when one is last in the queue, so long runs of them run in a tight loop.
-    pub(crate) fn queue_same_typed<T: 'static>(self: &Rc<Self>, callback: SameTyped<T>) {
+    /// Queues `callback` behind the steps already queued, if there are any and the chain is
+    /// not about to run it, and if it keeps the result's type: it joins the open segment of
+    /// such callbacks, so long runs of them are queued cheaply and run in a tight loop.
+    /// Otherwise gives it back.
+    #[inline]
+    pub(crate) fn try_queue_same_typed<T: 'static, F, R>(&self, callback: F) -> Result<(), F>
+    where
+        F: FnOnce(T) -> R + 'static,
+        R: CallbackOutput,
+    {
+        let keeps_type = TypeId::of::<R>() == TypeId::of::<Result<T, Failure>>();
+        if !keeps_type || self.is_runnable() {
+            return Err(callback);
+        }
         let mut steps = self.steps.borrow_mut();
-        let last = steps.last_mut().and_then(|step| match step {
-            Step::Call(last) => last.as_segment()?.downcast_mut::<Segment<T>>(),
-            Step::Link(_) => None,
-        });
-        match last {
-            Some(segment) => segment.push(callback),
-            None => steps.push_back(Step::Call(Box::new(Segment::new(callback)))),
+        if steps.is_empty() {
+            // A lone callback is pushed as a plain step: no segment `Vec` for it.
+            return Err(callback);
+        }
+        match same_typed::<T, F, R>(callback) {
+            Ok(callback) => {
+                steps.push_same_typed(callback);
+                Ok(())
+            }
+            Err(callback) => Err(callback),
         }
     }
 
-    /// Will a step pushed now wait behind others already queued?
-    pub(crate) fn is_queueing(&self) -> bool {
-        !self.is_runnable() && self.has_steps()
-    }
-
+    #[inline]
     fn is_runnable(&self) -> bool {
         let flags = self.flags.get();
         flags.called && !flags.running && flags.paused == 0

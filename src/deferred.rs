@@ -10,7 +10,7 @@ use crate::debug::trace_if_debugging;
 use crate::failure::Failure;
 use crate::output::{CallbackOutput, Produced};
 use crate::resolver::Resolver;
-use crate::step::{guarded, same_typed, OnBoth, OnEither, OnFailure, OnValue};
+use crate::step::{guarded, OnBoth, OnEither, OnFailure, OnValue};
 
 /// A placeholder for a result of type `T` that may not be there yet, with a chain of callbacks
 /// and errbacks that will process it: Twisted's `Deferred`.
@@ -247,15 +247,9 @@ impl<T: 'static> Deferred<T> {
             State::Ready(Err(failure)) => Deferred::ready(Err(failure)),
             State::Chain(chain) => {
                 // Behind other queued steps, a same-typed callback joins a segment of them.
-                let callback = match chain.is_queueing() {
-                    true => match same_typed::<T, F, R>(callback) {
-                        Ok(callback) => {
-                            chain.queue_same_typed(callback);
-                            return Deferred::from_chain(chain);
-                        }
-                        Err(callback) => callback,
-                    },
-                    false => callback,
+                let callback = match chain.try_queue_same_typed::<T, F, R>(callback) {
+                    Ok(()) => return Deferred::from_chain(chain),
+                    Err(callback) => callback,
                 };
                 Deferred::<T>::then(chain, Box::new(OnValue::<T, F>::new(callback)))
             }

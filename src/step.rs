@@ -85,7 +85,7 @@ impl<T, F> OnValue<T, F> {
     }
 }
 
-impl<T: 'static, F, R> Callback for OnValue<T, F>
+impl<T: 'static, F: 'static, R> Callback for OnValue<T, F>
 where
     F: FnOnce(T) -> R,
     R: CallbackOutput,
@@ -113,7 +113,7 @@ impl<T, G> OnFailure<T, G> {
     }
 }
 
-impl<T: 'static, G, R> Callback for OnFailure<T, G>
+impl<T: 'static, G: 'static, R> Callback for OnFailure<T, G>
 where
     G: FnOnce(Failure) -> R,
     R: CallbackOutput<Value = T>,
@@ -143,7 +143,7 @@ impl<T, F, G> OnEither<T, F, G> {
     }
 }
 
-impl<T: 'static, F, G, R1, R2> Callback for OnEither<T, F, G>
+impl<T: 'static, F: 'static, G: 'static, R1, R2> Callback for OnEither<T, F, G>
 where
     F: FnOnce(T) -> R1,
     G: FnOnce(Failure) -> R2,
@@ -173,7 +173,7 @@ impl<T, F> OnBoth<T, F> {
     }
 }
 
-impl<T: 'static, F, R> Callback for OnBoth<T, F>
+impl<T: 'static, F: 'static, R> Callback for OnBoth<T, F>
 where
     F: FnOnce(Result<T, Failure>) -> R,
     R: CallbackOutput,
@@ -268,9 +268,5 @@ impl<T: 'static> Callback for Segment<T> {
             // A failure (or panic) passes the remaining callbacks by.
             Ok(Err(failure)) | Err(failure) => Next::Done(Outcome::Failure(failure)),
         }
-    }
-
-    fn as_segment(&mut self) -> Option<&mut dyn Any> {
-        Some(self)
     }
 }

@@ -16,8 +16,6 @@ pub(crate) enum Steps {
     #[default]
     Empty,
     One(Step),
-    /// Only an open segment.
-    Open(Box<dyn Callback>),
     /// Any number, oldest first.
     Many(VecDeque<Step>),
     /// Steps, then an open segment (boxed, to keep every chain small).
@@ -35,20 +33,25 @@ impl Steps {
         match self {
             Steps::Empty => true,
             Steps::Many(steps) => steps.is_empty(),
-            Steps::One(_) | Steps::Open(_) | Steps::ManyOpen(_) => false,
+            Steps::One(_) | Steps::ManyOpen(_) => false,
         }
     }
 
     /// Appends a step; an open segment before it closes.
     #[inline]
     pub(crate) fn push_back(&mut self, step: Step) {
-        if let Steps::Many(steps) = self {
-            return steps.push_back(step);
+        match self {
+            Steps::Many(steps) => steps.push_back(step),
+            Steps::Empty => *self = Steps::One(step),
+            _ => self.push_back_slow(step),
         }
+    }
+
+    #[inline(never)]
+    fn push_back_slow(&mut self, step: Step) {
         *self = match std::mem::take(self) {
             Steps::Empty => Steps::One(step),
             Steps::One(first) => Steps::Many(VecDeque::from([first, step])),
-            Steps::Open(open) => Steps::Many(VecDeque::from([Step::Call(open), step])),
             Steps::Many(mut steps) => {
                 steps.push_back(step);
                 Steps::Many(steps)
@@ -67,7 +70,6 @@ impl Steps {
     #[inline(always)]
     pub(crate) fn push_same_typed<T: 'static>(&mut self, callback: SameTyped<T>) {
         let open = match self {
-            Steps::Open(open) => Some(open),
             Steps::ManyOpen(many) => Some(&mut many.open),
             _ => None,
         };
@@ -86,9 +88,8 @@ impl Steps {
     #[inline(never)]
     fn open_segment(&mut self, open: Box<dyn Callback>) {
         *self = match std::mem::take(self) {
-            Steps::Empty => Steps::Open(open),
+            Steps::Empty => many_open(VecDeque::new(), open),
             Steps::One(step) => many_open(VecDeque::from([step]), open),
-            Steps::Open(before) => many_open(VecDeque::from([Step::Call(before)]), open),
             Steps::Many(steps) => many_open(steps, open),
             Steps::ManyOpen(mut many) => {
                 let before = std::mem::replace(&mut many.open, open);
@@ -99,20 +100,19 @@ impl Steps {
     }
 
     /// Puts a step back at the front, to run before the others.
+    #[inline]
     pub(crate) fn push_front(&mut self, step: Step) {
-        *self = match std::mem::take(self) {
-            Steps::Empty => Steps::One(step),
-            Steps::One(second) => Steps::Many(VecDeque::from([step, second])),
-            Steps::Open(open) => many_open(VecDeque::from([step]), open),
-            Steps::Many(mut steps) => {
-                steps.push_front(step);
-                Steps::Many(steps)
+        match self {
+            Steps::Empty => *self = Steps::One(step),
+            Steps::Many(steps) => steps.push_front(step),
+            Steps::ManyOpen(many) => many.steps.push_front(step),
+            Steps::One(_) => {
+                let Steps::One(second) = std::mem::take(self) else {
+                    unreachable!("matched just above")
+                };
+                *self = Steps::Many(VecDeque::from([step, second]));
             }
-            Steps::ManyOpen(mut many) => {
-                many.steps.push_front(step);
-                Steps::ManyOpen(many)
-            }
-        };
+        }
     }
 
     #[inline]
@@ -121,9 +121,8 @@ impl Steps {
             Steps::Many(steps) => steps.pop_front(),
             Steps::Empty => None,
             Steps::ManyOpen(many) if !many.steps.is_empty() => many.steps.pop_front(),
-            Steps::One(_) | Steps::Open(_) | Steps::ManyOpen(_) => match std::mem::take(self) {
+            Steps::One(_) | Steps::ManyOpen(_) => match std::mem::take(self) {
                 Steps::One(step) => Some(step),
-                Steps::Open(open) => Some(Step::Call(open)),
                 Steps::ManyOpen(many) => Some(Step::Call(many.open)),
                 Steps::Empty | Steps::Many(_) => unreachable!("matched just above"),
             },

@@ -58,6 +58,15 @@
 //!   ([`UnhandledError`], [`set_unhandled_error_hook`]); [`set_debugging`] adds where each
 //!   Deferred was created and fired.
 //!
+//! - Many at once: [`DeferredList`], [`gather_results`], [`race`], and [`FanOut`] for one
+//!   result with many independent waiters.
+//! - Time through a [`Clock`]: [`TestClock`] moves only when told (deterministic tests),
+//!   and [`defer_later`] and [`add_timeout`] work on any clock. With the `tokio` feature,
+//!   `TokioClock` is real time, and `react`, `spawn_deferred` and `defer_to_thread` connect
+//!   Deferreds to tokio's event loop, tasks and blocking pool.
+//! - Async Rust: a Deferred is `IntoFuture` (`d.await` gives `Result<T, Failure>`), and
+//!   [`ensure_deferred`] turns a future into a Deferred.
+//!
 //! Like Twisted's, a Deferred knows nothing of threads or event loops: callbacks run when the
 //! Deferred is fired, on the thread that fires it, and `Deferred` is `!Send`. [`Failure`] is
 //! `Send + Sync`, so errors may cross threads.

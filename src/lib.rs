@@ -59,7 +59,8 @@
 //!   Deferred was created and fired.
 //!
 //! - Many at once: [`DeferredList`], [`gather_results`], [`race`], and [`FanOut`] for one
-//!   result with many independent waiters.
+//!   result with many independent waiters. Taking turns: [`DeferredLock`],
+//!   [`DeferredSemaphore`], [`DeferredQueue`].
 //! - Time through a [`Clock`]: [`TestClock`] moves only when told (deterministic tests),
 //!   and [`defer_later`] and [`add_timeout`] work on any clock. With the `tokio` feature,
 //!   `TokioClock` is real time, and `react`, `spawn_deferred` and `defer_to_thread` connect
@@ -86,6 +87,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod chain;
+mod concurrency;
 mod controller;
 mod debug;
 mod deferred;
@@ -106,6 +108,10 @@ pub mod testing;
 mod time;
 mod unhandled;
 
+pub use concurrency::{
+    DeferredLock, DeferredQueue, DeferredSemaphore, InvalidTokensError, NotLockedError,
+    OverReleasedError, QueueOverflow, QueueUnderflow,
+};
 pub use controller::Controller;
 pub use debug::{is_debugging, set_debugging};
 pub use deferred::Deferred;

@@ -68,14 +68,14 @@ pub fn check(signature: &Signature) -> Vec<syn::Error> {
             FnArg::Receiver(receiver) => {
                 receiver.reference.is_some() || matches!(&*receiver.ty, Type::Reference(_))
             }
-            FnArg::Typed(typed) => matches!(&*typed.ty, Type::Reference(_)),
+            FnArg::Typed(typed) => is_borrowed(&typed.ty),
         };
         if borrowed {
             errors.push(syn::Error::new_spanned(
                 argument,
                 "an #[inline_callbacks] function cannot take borrowed arguments: its body \
-                 runs as a generator that outlives the call. Take owned values, or \
-                 `self: Rc<Self>` instead of `&self`",
+                 runs as a generator that outlives the call. Take owned values (or `&'static` \
+                 references), or `self: Rc<Self>` instead of `&self`",
             ));
         }
     }
@@ -89,6 +89,17 @@ pub fn check(signature: &Signature) -> Vec<syn::Error> {
         }
     }
     errors
+}
+
+/// A reference that does not live for ever (`&'static str` is as good as owned).
+fn is_borrowed(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(reference) => !matches!(
+            &reference.lifetime,
+            Some(lifetime) if lifetime.ident == "static"
+        ),
+        _ => false,
+    }
 }
 
 /// The generator outlives the call, so whatever it holds must be `'static`: say so for

@@ -1,0 +1,137 @@
+//! What the primitives share: a first-come-first-served line of waiting Deferreds, and
+//! hand-offs that nest only so deep.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::{Rc, Weak};
+
+use crate::deferred::Deferred;
+use crate::failure::Failure;
+use crate::maybe::maybe_deferred;
+use crate::output::CallbackOutput;
+use crate::resolver::Resolver;
+
+/// A line of waiting Deferreds, oldest first. Each has a number, so that its canceller can
+/// find it and take it out of the line.
+pub(super) struct Waiters<V: 'static> {
+    next: Cell<u64>,
+    line: RefCell<BTreeMap<u64, Resolver<V>>>,
+}
+
+impl<V: 'static> Default for Waiters<V> {
+    fn default() -> Self {
+        Waiters {
+            next: Cell::new(0),
+            line: RefCell::default(),
+        }
+    }
+}
+
+/// Something that keeps a line of waiters: what a waiter's canceller reaches through a `Weak`.
+pub(super) trait HasWaiters<V: 'static>: 'static {
+    fn waiters(&self) -> &Waiters<V>;
+}
+
+impl<V: 'static> Waiters<V> {
+    /// A new Deferred at the back of the line of `owner`; cancelling it takes it out.
+    #[track_caller]
+    pub(super) fn join<O: HasWaiters<V>>(&self, owner: &Rc<O>) -> Deferred<V> {
+        let number = self.next.get();
+        self.next.set(number + 1);
+        let owner: Weak<O> = Rc::downgrade(owner);
+        let (waiter, resolver) = Deferred::with_canceller(move |_| {
+            if let Some(owner) = owner.upgrade() {
+                // Dropped outside the borrow: dropping a resolver may run code.
+                let removed = owner.waiters().line.borrow_mut().remove(&number);
+                drop(removed);
+            }
+        });
+        self.line.borrow_mut().insert(number, resolver);
+        waiter
+    }
+
+    /// Takes the first in line out.
+    pub(super) fn pop(&self) -> Option<Resolver<V>> {
+        self.line
+            .borrow_mut()
+            .pop_first()
+            .map(|(_, resolver)| resolver)
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.line.borrow().len()
+    }
+}
+
+/// Twisted's `run`: once `acquired` fires with the primitive, calls `f`, and releases when
+/// `f`'s outcome is known (its value, failure or panic, or the result of the Deferred it
+/// returns). The outcome passes on, unless releasing fails: then that failure, as Twisted's
+/// `run` gives the release's assertion error.
+#[track_caller]
+pub(super) fn run_holding<P, E, F, R>(
+    acquired: Deferred<P>,
+    release: fn(&P) -> Result<(), E>,
+    f: F,
+) -> Deferred<R::Value>
+where
+    P: 'static,
+    E: std::error::Error + Send + Sync + 'static,
+    F: FnOnce() -> R + 'static,
+    R: CallbackOutput,
+{
+    acquired.add_callback(move |held| {
+        maybe_deferred(f).add_both(move |outcome| {
+            release(&held).map_err(Failure::new)?;
+            outcome
+        })
+    })
+}
+
+/// How many hand-offs may be running inside one another before the next one waits.
+const NESTED_HAND_OFFS: u32 = 32;
+
+thread_local! {
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+    static LATER: RefCell<VecDeque<Box<dyn FnOnce()>>> = RefCell::default();
+}
+
+/// Fires `waiter` with `value`, now if few hand-offs are running, otherwise as soon as the
+/// innermost of them that may go on returns. If the waiter was cancelled meanwhile, the value
+/// goes to `give_back` instead (the primitive hands it to the next in line, or keeps it).
+pub(super) fn hand_off<V: 'static>(
+    waiter: Resolver<V>,
+    value: V,
+    give_back: impl FnOnce(V) + 'static,
+) {
+    let fire = move || match waiter.is_fired() {
+        true => give_back(value),
+        false => waiter.callback(value),
+    };
+    let depth = DEPTH.with(Cell::get);
+    if depth >= NESTED_HAND_OFFS {
+        LATER.with(|later| later.borrow_mut().push_back(Box::new(fire)));
+        return;
+    }
+    let _depth = Nested::enter(depth);
+    fire();
+    // Only the hand-off just below the limit finds any: it runs them, one at a time.
+    while let Some(next) = LATER.with(|later| later.borrow_mut().pop_front()) {
+        next();
+    }
+}
+
+/// Counts a running hand-off; restores the count even if a hand-off panics.
+struct Nested(u32);
+
+impl Nested {
+    fn enter(depth: u32) -> Self {
+        DEPTH.with(|current| current.set(depth + 1));
+        Nested(depth)
+    }
+}
+
+impl Drop for Nested {
+    fn drop(&mut self) {
+        DEPTH.with(|current| current.set(self.0));
+    }
+}

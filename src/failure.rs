@@ -369,6 +369,22 @@ impl AsRef<dyn Error> for Failure {
 }
 
 /// `{}` shows the error's message; `{:#}` adds its chain of sources.
+/// The error's message; the alternate form (`{:#}`) adds its sources, and the
+/// `#[inline_callbacks]` functions the failure travelled out of, one per line.
+///
+/// ```
+/// use deferreds::{inline_callbacks, testing, Failure};
+///
+/// #[inline_callbacks]
+/// fn fetch() -> Result<u8, Failure> {
+///     Err(Failure::msg("no route to host"))
+/// }
+///
+/// let failure = testing::failure_result_of(fetch());
+/// assert_eq!(failure.to_string(), "no route to host");
+/// let detailed = format!("{failure:#}");
+/// assert!(detailed.starts_with("no route to host\n  in fetch ("), "{detailed}");
+/// ```
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.inner.error)?;
@@ -377,6 +393,9 @@ impl fmt::Display for Failure {
             while let Some(cause) = source {
                 write!(f, ": {cause}")?;
                 source = cause.source();
+            }
+            for frame in self.trail().iter() {
+                write!(f, "\n  in {frame}")?;
             }
         }
         Ok(())

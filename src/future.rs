@@ -167,7 +167,10 @@ impl<T: 'static> fmt::Debug for DeferredFuture<T> {
 /// polling on this thread.
 ///
 /// Cancelling the returned Deferred drops the future, which cancels the Deferred it was
-/// awaiting; the Deferred then fails with [`CancelledError`](crate::CancelledError).
+/// awaiting; the Deferred then fails with [`CancelledError`](crate::CancelledError). Unlike a
+/// Twisted coroutine, the future does not see the cancellation at its `await` and cannot
+/// recover from it: dropping is how async Rust cancels. A body that must handle its own
+/// cancellation is written with [`#[inline_callbacks]`](crate::inline_callbacks).
 ///
 /// A waker is `Send`, but the future is not: a wake from another thread never polls the
 /// future there; it does nothing, and the future waits until something on its own thread

@@ -1,5 +1,6 @@
-//! Misuse of `#[inline_callbacks]` and `yield_!` fails to compile, with messages that say
-//! what to do. The expected messages are checked in beside each case in `tests/ui/`.
+//! Misuse of `#[inline_callbacks]` and `yield_!`, and firing a Deferred twice, fail to
+//! compile, with messages that say what to do. The expected messages are checked in beside
+//! each case in `tests/ui/`.
 
 #[test]
 fn ui() {

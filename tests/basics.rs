@@ -5,21 +5,11 @@
 //! Catalogue D (`AlreadyCalledError`: firing twice) is a compile error here, since firing
 //! consumes the `Resolver` (`tests/ui/fire_twice.rs`).
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use deferreds::testing::{assert_no_result, failure_result_of, success_result_of};
 use deferreds::{Deferred, Failure, PanicError};
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct GenericError(&'static str);
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn note(log: &Log, entry: impl Into<String>) {
-    log.borrow_mut().push(entry.into());
-}
+mod support;
+use support::{note, Log, Oops as GenericError};
 
 /// Catalogue A.1: a callback gets the value it was fired with; no errback runs.
 #[test]

@@ -5,17 +5,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use deferreds::testing::{assert_no_result, failure_result_of, success_result_of};
-use deferreds::{gather_results, Deferred, Failure};
+use deferreds::{gather_results, Deferred, Failure, Resolver};
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct Oops(&'static str);
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn note(log: &Log, entry: impl Into<String>) {
-    log.borrow_mut().push(entry.into());
-}
+mod support;
+use support::{note, Log, Oops};
 
 /// A callback that records what it got and passes it on.
 fn record<T: std::fmt::Debug + 'static>(
@@ -45,34 +38,35 @@ fn an_errback_returning_a_deferred_is_waited_for() {
     success_result_of(d);
 }
 
+/// B.25 and B.33: `succeed("outer")` whose callback returns `succeed("inner")` with two
+/// callbacks of its own, the first waiting on an unfired Deferred (fired by the resolver
+/// returned), the second doubling what that gives.
+fn outer_with_inner_callbacks(log: &Log) -> (Deferred<String>, Resolver<String>) {
+    let (inner, fire_inner) = Deferred::<String>::new();
+    let inner = Rc::new(RefCell::new(Some(inner)));
+    let log = log.clone();
+    let outer = Deferred::succeed("outer".to_string()).add_callback(move |value| {
+        note(&log, format!("start-of-cb {value}"));
+        let second = log.clone();
+        Deferred::succeed("inner".to_string())
+            .add_callback(move |value| {
+                note(&log, format!("firstCallback {value}"));
+                inner.borrow_mut().take().unwrap()
+            })
+            .add_callback(move |value| {
+                note(&second, format!("secondCallback {value}"));
+                Ok(value.repeat(2))
+            })
+    });
+    (outer, fire_inner)
+}
+
 /// Catalogue B.25: the inner Deferred's own callbacks run, and the outer goes on with what
 /// they leave, even when one of them waits on yet another Deferred.
 #[test]
 fn inner_callbacks_are_preserved() {
     let log = Log::default();
-    let (inner, fire_inner) = Deferred::<String>::new();
-    let inner = Rc::new(RefCell::new(Some(inner)));
-    let outer = Deferred::succeed("outer".to_string()).add_callback({
-        let log = log.clone();
-        move |value| {
-            note(&log, format!("start-of-cb {value}"));
-            Deferred::succeed("inner".to_string())
-                .add_callback({
-                    let log = log.clone();
-                    move |value| {
-                        note(&log, format!("firstCallback {value}"));
-                        inner.borrow_mut().take().unwrap()
-                    }
-                })
-                .add_callback({
-                    let log = log.clone();
-                    move |value| {
-                        note(&log, format!("secondCallback {value}"));
-                        Ok(value.repeat(2))
-                    }
-                })
-        }
-    });
+    let (outer, fire_inner) = outer_with_inner_callbacks(&log);
     fire_inner.callback("orange".into());
     assert_eq!(success_result_of(outer), "orangeorange");
     assert_eq!(
@@ -85,31 +79,35 @@ fn inner_callbacks_are_preserved() {
     );
 }
 
+/// B.26 and B.27: a callback returning a fired Deferred whose first callback waits on a
+/// gather of `a`, and whose second records what that gives.
+fn gathering(
+    log: &Log,
+    a: Deferred<&'static str>,
+) -> impl FnOnce(&str) -> Deferred<Vec<&'static str>> {
+    let log = log.clone();
+    move |value| {
+        note(&log, format!("cb {value}"));
+        let (d, fire) = Deferred::<()>::new();
+        let first = log.clone();
+        let d = d
+            .add_callback(move |()| {
+                note(&first, "firstCallback");
+                gather_results([a])
+            })
+            .add_callback(record(&log, "secondCallback"));
+        fire.callback(());
+        d
+    }
+}
+
 /// Catalogue B.26: a callback of the returned Deferred waits on a gather; the outer goes
 /// on when the gather's input fires.
 #[test]
 fn continue_callback_not_first() {
     let log = Log::default();
     let (a, fire_a) = Deferred::<&str>::new();
-    let a = Rc::new(RefCell::new(Some(a)));
-    let outer = Deferred::succeed("outer").add_callback({
-        let log = log.clone();
-        move |value| {
-            note(&log, format!("cb {value}"));
-            let (d, fire) = Deferred::<()>::new();
-            let d = d
-                .add_callback({
-                    let log = log.clone();
-                    move |()| {
-                        note(&log, "firstCallback");
-                        gather_results([a.borrow_mut().take().unwrap()])
-                    }
-                })
-                .add_callback(record(&log, "secondCallback"));
-            fire.callback(());
-            d
-        }
-    });
+    let outer = Deferred::succeed("outer").add_callback(gathering(&log, a));
     assert_eq!(*log.borrow(), ["cb outer", "firstCallback"]);
     fire_a.callback("withers");
     assert_eq!(
@@ -124,27 +122,9 @@ fn continue_callback_not_first() {
 fn callback_order_is_preserved() {
     let log = Log::default();
     let (a, fire_a) = Deferred::<&str>::new();
-    let a = Rc::new(RefCell::new(Some(a)));
     let (outer, fire_outer) = Deferred::<&str>::new();
     let outer = outer
-        .add_callback({
-            let log = log.clone();
-            move |value| {
-                note(&log, format!("cb {value}"));
-                let (d, fire) = Deferred::<()>::new();
-                let d = d
-                    .add_callback({
-                        let log = log.clone();
-                        move |()| {
-                            note(&log, "firstCallback");
-                            gather_results([a.borrow_mut().take().unwrap()])
-                        }
-                    })
-                    .add_callback(record(&log, "secondCallback"));
-                fire.callback(());
-                d
-            }
-        })
+        .add_callback(gathering(&log, a))
         .add_callback(record(&log, "final"));
     fire_outer.callback("outer");
     fire_a.callback("withers");
@@ -241,29 +221,7 @@ fn double_asynchronous_implicit_chaining() {
 #[test]
 fn nested_asynchronous_chained_deferreds() {
     let log = Log::default();
-    let (inner, fire_inner) = Deferred::<String>::new();
-    let inner = Rc::new(RefCell::new(Some(inner)));
-    let outer = Deferred::succeed("outer".to_string()).add_callback({
-        let log = log.clone();
-        move |value| {
-            note(&log, format!("start-of-cb {value}"));
-            Deferred::succeed("inner".to_string())
-                .add_callback({
-                    let log = log.clone();
-                    move |value| {
-                        note(&log, format!("firstCallback {value}"));
-                        inner.borrow_mut().take().unwrap()
-                    }
-                })
-                .add_callback({
-                    let log = log.clone();
-                    move |value| {
-                        note(&log, format!("secondCallback {value}"));
-                        Ok(value.repeat(2))
-                    }
-                })
-        }
-    });
+    let (outer, fire_inner) = outer_with_inner_callbacks(&log);
     assert_eq!(*log.borrow(), ["start-of-cb outer", "firstCallback inner"]);
     assert_no_result(&outer);
     fire_inner.callback("orange".into());

@@ -11,15 +11,8 @@ use deferreds::{
     Failure, InvalidTokensError, NotLockedError, OverReleasedError, QueueOverflow, QueueUnderflow,
 };
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct Oops(&'static str);
-
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn note(log: &Log, entry: impl Into<String>) {
-    log.borrow_mut().push(entry.into());
-}
+mod support;
+use support::{note, Log, Oops};
 
 // ---------------------------------------------------------------------------------------------
 // DeferredLock

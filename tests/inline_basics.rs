@@ -11,15 +11,12 @@ use std::time::Duration;
 use deferreds::testing::{assert_no_result, failure_result_of, success_result_of};
 use deferreds::{defer_later, inline_callbacks, Clock, Deferred, Failure, PanicError, TestClock};
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct Oops(&'static str);
+mod support;
+use support::{Log, Oops};
 
 #[derive(Debug, thiserror::Error)]
 #[error("terminal")]
 struct TerminalError;
-
-type Log = Rc<RefCell<Vec<String>>>;
 
 /// A value on the clock's next turn (Twisted's `getValueViaDeferred`).
 fn value_later<T: 'static>(clock: &TestClock, value: T) -> Deferred<T> {

@@ -90,6 +90,16 @@ fn f3(world: World, x: u32, times: u32) -> Result<u32, Failure> {
     Ok(x)
 }
 
+/// What one wait through each of three levels records (P.172 and P.173).
+const SINGLE_YIELD_LOG: [&str; 6] = [
+    "f3 enter 1",
+    "f2 enter 1",
+    "f1 enter 1",
+    "f1 exit 2",
+    "f2 exit 4",
+    "f3 exit 8",
+];
+
 /// Catalogue P.172: f3 waits on f2, which waits on f1, which waits on a pending Deferred.
 #[test]
 fn single_yield_through_three_levels() {
@@ -97,17 +107,7 @@ fn single_yield_through_three_levels() {
     let d = f3(world.clone(), 1, 1);
     world.fire_all();
     assert_eq!(success_result_of(d), 8);
-    assert_eq!(
-        world.log(),
-        [
-            "f3 enter 1",
-            "f2 enter 1",
-            "f1 enter 1",
-            "f1 exit 2",
-            "f2 exit 4",
-            "f3 exit 8"
-        ]
-    );
+    assert_eq!(world.log(), SINGLE_YIELD_LOG);
 }
 
 /// Catalogue P.173: the same with the middle level an async block driven by
@@ -132,17 +132,7 @@ fn single_yield_with_a_future_in_the_middle() {
     let d = f3_over_future(world.clone(), 1);
     world.fire_all();
     assert_eq!(success_result_of(d), 8);
-    assert_eq!(
-        world.log(),
-        [
-            "f3 enter 1",
-            "f2 enter 1",
-            "f1 enter 1",
-            "f1 exit 2",
-            "f2 exit 4",
-            "f3 exit 8"
-        ]
-    );
+    assert_eq!(world.log(), SINGLE_YIELD_LOG);
 }
 
 /// Catalogue P.174: three yields at each level give 20, with the log interleaved exactly.
@@ -183,6 +173,26 @@ fn multiple_yields_through_three_levels() {
     assert_eq!(world.log(), expected);
 }
 
+/// What f3 records around f1 with the plain f2 added as a callback (P.176 and P.177).
+const ADDED_CALLBACK_LOG: [&str; 6] = [
+    "f3 enter 1",
+    "f1 enter 1",
+    "f1 exit 2",
+    "f2 enter 2",
+    "f2 exit 4",
+    "f3 exit 8",
+];
+
+/// f2 as a plain callback: adds 2.
+fn plain_f2(world: &World) -> impl FnOnce(u32) -> Result<u32, Failure> {
+    let world = world.clone();
+    move |x| {
+        world.note(format!("f2 enter {x}"));
+        world.note(format!("f2 exit {}", x + 2));
+        Ok(x + 2)
+    }
+}
+
 /// Catalogue P.176: a callback added to an inline function's Deferred runs before the
 /// waiting function resumes.
 #[test]
@@ -197,29 +207,14 @@ fn a_callback_added_to_the_inner_deferred_runs_first() {
     #[inline_callbacks]
     fn outer(world: World, x: u32) -> Result<u32, Failure> {
         world.note(format!("f3 enter {x}"));
-        let plain = world.clone();
-        let d = f1_no_wait(world.clone(), x).add_callback(move |x| {
-            plain.note(format!("f2 enter {x}"));
-            plain.note(format!("f2 exit {}", x + 2));
-            Ok(x + 2)
-        });
+        let d = f1_no_wait(world.clone(), x).add_callback(plain_f2(&world));
         let x = yield_!(d)? + 4;
         world.note(format!("f3 exit {x}"));
         Ok(x)
     }
     let world = World::default();
     assert_eq!(success_result_of(outer(world.clone(), 1)), 8);
-    assert_eq!(
-        world.log(),
-        [
-            "f3 enter 1",
-            "f1 enter 1",
-            "f1 exit 2",
-            "f2 enter 2",
-            "f2 exit 4",
-            "f3 exit 8"
-        ]
-    );
+    assert_eq!(world.log(), ADDED_CALLBACK_LOG);
 }
 
 /// Catalogue P.177: the same when the inner function waits on a pending Deferred.
@@ -228,12 +223,7 @@ fn a_callback_added_to_a_waiting_inner_deferred_runs_first() {
     #[inline_callbacks]
     fn outer(world: World, x: u32) -> Result<u32, Failure> {
         world.note(format!("f3 enter {x}"));
-        let plain = world.clone();
-        let d = f1(world.clone(), x).add_callback(move |x| {
-            plain.note(format!("f2 enter {x}"));
-            plain.note(format!("f2 exit {}", x + 2));
-            Ok(x + 2)
-        });
+        let d = f1(world.clone(), x).add_callback(plain_f2(&world));
         let x = yield_!(d)? + 4;
         world.note(format!("f3 exit {x}"));
         Ok(x)
@@ -242,17 +232,7 @@ fn a_callback_added_to_a_waiting_inner_deferred_runs_first() {
     let d = outer(world.clone(), 1);
     world.fire_all();
     assert_eq!(success_result_of(d), 8);
-    assert_eq!(
-        world.log(),
-        [
-            "f3 enter 1",
-            "f1 enter 1",
-            "f1 exit 2",
-            "f2 enter 2",
-            "f2 exit 4",
-            "f3 exit 8"
-        ]
-    );
+    assert_eq!(world.log(), ADDED_CALLBACK_LOG);
 }
 
 /// Catalogue P.178: first a plain wait on f1, then f1 with a callback added.
@@ -336,35 +316,32 @@ fn the_second_wait_fails_and_is_caught() {
     assert_eq!(success_result_of(d), 6);
 }
 
+/// One level of a tall stack: waits on the level below, adds one.
+#[inline_callbacks]
+fn level(below: Deferred<u32>) -> Result<u32, Failure> {
+    Ok(yield_!(below)? + 1)
+}
+
+/// 100,000 levels on a pending bottom Deferred, and the resolver that fires it.
+fn tall_stack() -> (Deferred<u32>, Resolver<u32>) {
+    let (bottom, fire) = Deferred::new();
+    let top = (0..100_000).fold(bottom, |below, _| level(below));
+    (top, fire)
+}
+
 /// 100,000 functions stacked, each waiting on the one below, the bottom one on a pending
 /// Deferred: firing it resumes them all, without recursion.
 #[test]
 fn a_hundred_thousand_stacked_functions() {
-    #[inline_callbacks]
-    fn level(below: Deferred<u32>) -> Result<u32, Failure> {
-        Ok(yield_!(below)? + 1)
-    }
-    let (bottom, fire) = Deferred::new();
-    let mut top = bottom;
-    for _ in 0..100_000 {
-        top = level(top);
-    }
+    let (top, fire) = tall_stack();
     fire.callback(0);
     assert_eq!(success_result_of(top), 100_000);
 }
 
-/// The same with every level failing on: the failure comes out at the top.
+/// The same with a failure at the bottom: it comes out at the top, through every level.
 #[test]
 fn a_failure_through_a_hundred_thousand_stacked_functions() {
-    #[inline_callbacks]
-    fn level(below: Deferred<u32>) -> Result<u32, Failure> {
-        Ok(yield_!(below)? + 1)
-    }
-    let (bottom, fire) = Deferred::new();
-    let mut top = bottom;
-    for _ in 0..100_000 {
-        top = level(top);
-    }
+    let (top, fire) = tall_stack();
     fire.errback(MyError);
     let failure = failure_result_of(top);
     assert!(failure.check::<MyError>());

@@ -5,9 +5,8 @@ use std::rc::Rc;
 use deferreds::testing::{assert_no_result, failure_result_of, success_result_of};
 use deferreds::{inline_callbacks, maybe_deferred, Deferred, Failure, PanicError};
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct ValueError(&'static str);
+mod support;
+use support::Oops as ValueError;
 
 /// Catalogue I.102: a plain value comes back as an already-fired Deferred, the very value.
 #[test]

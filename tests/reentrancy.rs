@@ -9,11 +9,8 @@ use std::rc::Rc;
 use deferreds::testing::{assert_no_result, failure_result_of, success_result_of};
 use deferreds::{CancelledError, Controller, Deferred, Failure, Resolver};
 
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn note(log: &Log, entry: impl Into<String>) {
-    log.borrow_mut().push(entry.into());
-}
+mod support;
+use support::{note, Log};
 
 /// Catalogue A.15–16, as far as they apply: a callback cannot add to its own chain (the
 /// handle was consumed by `add_callback`, and a `Controller` cannot add callbacks), so what

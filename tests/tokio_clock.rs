@@ -313,3 +313,18 @@ fn real_time_passes_before_a_call_runs() {
     assert_eq!(first, 1);
     assert!(seconds >= Duration::from_millis(10), "{seconds:?}");
 }
+
+/// Calls outlive the clock handle that scheduled them: a timeout set with a temporary clock
+/// still fires, as a reactor's would.
+#[test]
+fn calls_outlive_the_clock_handle() {
+    let failure = react(|| {
+        let (never, resolver) = Deferred::<()>::new();
+        add_timeout(never, Duration::from_millis(20), &TokioClock::new()).add_both(move |r| {
+            drop(resolver);
+            r
+        })
+    })
+    .unwrap_err();
+    assert!(failure.check::<TimeoutError>());
+}

@@ -18,7 +18,8 @@ use crate::time::{Clock, DelayedCall, TimerQueue};
 ///
 /// Time is tokio's ([`tokio::time::Instant`]), counted from the moment the clock was made, so
 /// a runtime started with paused time (tokio's `test-util`) runs it deterministically.
-/// Handles are cheap to clone and share one clock.
+/// Handles are cheap to clone and share one clock; scheduled calls belong to the loop, and
+/// run even if every handle is gone by then (cancelling one then only drops its function).
 ///
 /// ```
 /// use std::time::Duration;

@@ -119,6 +119,11 @@ impl<T: 'static> Resolver<T> {
         self.chain().is_called()
     }
 
+    /// Is anyone left to see the result: the Deferred's handle, a controller, or callbacks?
+    pub(crate) fn is_awaited(&self) -> bool {
+        self.chain().is_observed()
+    }
+
     fn chain(&self) -> &Rc<Chain> {
         self.chain
             .as_ref()

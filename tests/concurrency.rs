@@ -659,3 +659,62 @@ fn debug_output() {
     );
     drop(held);
 }
+
+/// A waiting acquire whose Deferred was dropped is passed over: the lock goes to the next,
+/// or is freed, instead of to nobody.
+#[test]
+fn lock_passes_over_dropped_waiters() {
+    let lock = DeferredLock::new();
+    let held = lock.acquire();
+    drop(lock.acquire());
+    let kept = lock.acquire();
+    drop(lock.acquire());
+    lock.release().unwrap();
+    success_result_of(kept).release().unwrap();
+    assert!(
+        !lock.is_locked(),
+        "the last waiter was dropped: the lock is free"
+    );
+    drop(held);
+}
+
+/// The same for a semaphore's tokens.
+#[test]
+fn semaphore_passes_over_dropped_waiters() {
+    let semaphore = DeferredSemaphore::new(1).unwrap();
+    let held = semaphore.acquire();
+    drop(semaphore.acquire());
+    semaphore.release().unwrap();
+    assert_eq!(semaphore.tokens(), 1);
+    drop(held);
+}
+
+/// A value put while the only waiting get was dropped is kept for the next get, not lost.
+#[test]
+fn queue_keeps_values_meant_for_dropped_gets() {
+    let queue = DeferredQueue::new();
+    drop(queue.get().unwrap());
+    let kept = queue.get().unwrap();
+    queue.put("first").unwrap();
+    queue.put("second").unwrap();
+    assert_eq!(success_result_of(kept), "first");
+    assert_eq!(queue.len(), 1);
+    assert_eq!(success_result_of(queue.get().unwrap()), "second");
+}
+
+/// A waiter held only through a controller, or through callbacks added to it, is still
+/// served.
+#[test]
+fn waiters_kept_by_callbacks_are_served() {
+    let queue = DeferredQueue::new();
+    let log = Log::default();
+    drop(queue.get().unwrap().add_callback({
+        let log = log.clone();
+        move |value: u8| {
+            note(&log, format!("got {value}"));
+            Ok(())
+        }
+    }));
+    queue.put(7).unwrap();
+    assert_eq!(*log.borrow(), ["got 7"]);
+}

@@ -10,7 +10,9 @@
 //! Waiting is a Deferred: `acquire()` and `get()` fire at once when they can, and otherwise
 //! when their turn comes, first come first served. Cancelling a waiting `acquire()` or `get()`
 //! takes it out of the line (it fails with [`CancelledError`](crate::CancelledError)), so a
-//! later release or put goes to the next one.
+//! later release or put goes to the next one. So does dropping it: a waiter whose Deferred
+//! nobody holds any more (no handle, controller or callbacks) is passed over, and no value
+//! or lock is handed to it to be lost.
 //!
 //! ```
 //! use deferreds::{inline_callbacks, testing, DeferredSemaphore, Failure};

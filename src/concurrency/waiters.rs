@@ -96,16 +96,17 @@ thread_local! {
 }
 
 /// Fires `waiter` with `value`, now if few hand-offs are running, otherwise as soon as the
-/// innermost of them that may go on returns. If the waiter was cancelled meanwhile, the value
-/// goes to `give_back` instead (the primitive hands it to the next in line, or keeps it).
+/// innermost of them that may go on returns. If the waiter was cancelled meanwhile, or
+/// nobody is left to see it fire (its Deferred dropped), the value goes to `give_back`
+/// instead (the primitive hands it to the next in line, or keeps it).
 pub(super) fn hand_off<V: 'static>(
     waiter: Resolver<V>,
     value: V,
     give_back: impl FnOnce(V) + 'static,
 ) {
-    let fire = move || match waiter.is_fired() {
-        true => give_back(value),
-        false => waiter.callback(value),
+    let fire = move || match !waiter.is_fired() && waiter.is_awaited() {
+        true => waiter.callback(value),
+        false => give_back(value),
     };
     let depth = DEPTH.with(Cell::get);
     if depth >= NESTED_HAND_OFFS {

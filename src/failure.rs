@@ -105,21 +105,55 @@ impl AsyncFrame {
 
     /// The function's name.
     ///
-    /// See [`AsyncFrame`] for an example.
+    /// ```
+    /// use deferreds::{inline_callbacks, testing, Failure};
+    ///
+    /// #[inline_callbacks]
+    /// fn lookup() -> Result<u8, Failure> {
+    ///     Err(Failure::msg("no such host"))
+    /// }
+    ///
+    /// let frames = testing::failure_result_of(lookup()).async_frames();
+    /// assert_eq!(frames[0].function(), "lookup");
+    /// ```
     pub fn function(&self) -> &'static str {
         self.function
     }
 
     /// The source file of the `yield_!` the function was waiting at.
     ///
-    /// See [`AsyncFrame`] for an example.
+    /// ```
+    /// use deferreds::{inline_callbacks, testing, Failure};
+    ///
+    /// #[inline_callbacks]
+    /// fn lookup() -> Result<u8, Failure> {
+    ///     Err(Failure::msg("no such host"))
+    /// }
+    ///
+    /// let frames = testing::failure_result_of(lookup()).async_frames();
+    /// assert!(frames[0].file().ends_with(".rs"));
+    /// ```
     pub fn file(&self) -> &'static str {
         self.file
     }
 
-    /// The line of the `yield_!` the function was waiting at.
+    /// The line of the `yield_!` the function was waiting at (the function's own line if it
+    /// failed before waiting on anything).
     ///
-    /// See [`AsyncFrame`] for an example.
+    /// ```
+    /// use deferreds::{inline_callbacks, testing, Deferred, Failure};
+    ///
+    /// #[inline_callbacks]
+    /// fn fetch(d: Deferred<u8>) -> Result<u8, Failure> {
+    ///     let value = yield_!(d)?; // the frame points here
+    ///     Ok(value)
+    /// }
+    ///
+    /// let failure = testing::failure_result_of(fetch(Deferred::fail(Failure::msg("gone"))));
+    /// let frame = failure.async_frames()[0];
+    /// println!("waiting at line {}", frame.line()); // the `yield_!` line
+    /// assert_eq!(frame.function(), "fetch");
+    /// ```
     pub fn line(&self) -> u32 {
         self.line
     }
@@ -319,7 +353,24 @@ impl Failure {
     /// left, innermost first (Twisted users call this an async traceback). Recording a frame
     /// costs no OS backtrace capture. Clones share one path, as they share one failure.
     ///
-    /// See [`AsyncFrame`] for an example.
+    /// ```
+    /// use deferreds::{inline_callbacks, testing, Failure};
+    ///
+    /// #[inline_callbacks]
+    /// fn inner() -> Result<(), Failure> {
+    ///     Err(Failure::msg("disk full"))
+    /// }
+    ///
+    /// #[inline_callbacks]
+    /// fn outer() -> Result<(), Failure> {
+    ///     yield_!(inner())
+    /// }
+    ///
+    /// let failure = testing::failure_result_of(outer());
+    /// let path: Vec<_> = failure.async_frames().iter().map(|frame| frame.function()).collect();
+    /// assert_eq!(path, ["inner", "outer"]);
+    /// assert!(Failure::msg("plain").async_frames().is_empty());
+    /// ```
     pub fn async_frames(&self) -> Vec<AsyncFrame> {
         self.trail().clone()
     }

@@ -7,7 +7,18 @@ use std::sync::{Arc, RwLock};
 use crate::debug::DebugInfo;
 use crate::failure::Failure;
 
-/// A hook installed with [`set_unhandled_error_hook`].
+/// A hook installed with [`set_unhandled_error_hook`]: called with each unhandled failure,
+/// from whichever thread dropped the chain.
+///
+/// ```
+/// use std::sync::Arc;
+/// use deferreds::{UnhandledError, UnhandledErrorHook};
+///
+/// let hook: UnhandledErrorHook = Arc::new(|report: &UnhandledError| {
+///     eprintln!("lost: {}", report.failure());
+/// });
+/// # drop(hook);
+/// ```
 pub type UnhandledErrorHook = Arc<dyn Fn(&UnhandledError) + Send + Sync>;
 
 static HOOK: RwLock<Option<UnhandledErrorHook>> = RwLock::new(None);

@@ -718,3 +718,23 @@ fn waiters_kept_by_callbacks_are_served() {
     queue.put(7).unwrap();
     assert_eq!(*log.borrow(), ["got 7"]);
 }
+
+/// Dropped waiters do not count: not in `waiting()`, and not against a queue's backlog.
+#[test]
+fn dropped_waiters_do_not_count() {
+    let queue = DeferredQueue::<u8>::with_limits(None, Some(1));
+    drop(queue.get().unwrap());
+    assert_eq!(queue.waiting(), 0);
+    let kept = queue
+        .get()
+        .expect("the dropped get left room in the backlog");
+    assert_eq!(queue.get().unwrap_err(), QueueUnderflow);
+    queue.put(3).unwrap();
+    assert_eq!(success_result_of(kept), 3);
+
+    let lock = DeferredLock::new();
+    let held = lock.acquire();
+    drop(lock.acquire());
+    assert_eq!(lock.waiting(), 0);
+    drop(held);
+}

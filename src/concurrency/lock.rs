@@ -83,7 +83,8 @@ impl DeferredLock {
         self.state.locked.get()
     }
 
-    /// How many `acquire`s are waiting in line.
+    /// How many `acquire`s are waiting in line (one whose Deferred nobody holds any more no
+    /// longer counts). It looks at each waiter.
     ///
     /// ```
     /// let lock = deferreds::DeferredLock::new();

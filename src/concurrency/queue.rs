@@ -187,8 +187,10 @@ impl<T: 'static> DeferredQueue<T> {
         if let Some(value) = self.state.kept.borrow_mut().pop_front() {
             return Ok(Deferred::succeed(value));
         }
-        if self.waiting() >= self.state.backlog.unwrap_or(usize::MAX) {
-            return Err(QueueUnderflow);
+        if let Some(backlog) = self.state.backlog {
+            if self.waiting() >= backlog {
+                return Err(QueueUnderflow);
+            }
         }
         Ok(self.state.waiters.join(&self.state))
     }
@@ -214,7 +216,8 @@ impl<T: 'static> DeferredQueue<T> {
         self.len() == 0
     }
 
-    /// How many `get`s are waiting for a value.
+    /// How many `get`s are waiting for a value (one whose Deferred nobody holds any more no
+    /// longer counts, here or against `backlog`). It looks at each waiter.
     ///
     /// ```
     /// let queue = deferreds::DeferredQueue::<u8>::new();

@@ -137,7 +137,8 @@ impl DeferredSemaphore {
         self.state.limit
     }
 
-    /// How many `acquire`s are waiting in line.
+    /// How many `acquire`s are waiting in line (one whose Deferred nobody holds any more no
+    /// longer counts). It looks at each waiter.
     ///
     /// ```
     /// let semaphore = deferreds::DeferredSemaphore::new(1)?;

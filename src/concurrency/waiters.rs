@@ -58,7 +58,22 @@ impl<V: 'static> Waiters<V> {
             .map(|(_, resolver)| resolver)
     }
 
+    /// How many are waiting: those nobody holds any more are taken out of the line first.
+    /// It looks at every waiter, so the primitives only ask when they must.
     pub(super) fn len(&self) -> usize {
+        let gone: Vec<Resolver<V>> = {
+            let mut line = self.line.borrow_mut();
+            let numbers: Vec<u64> = line
+                .iter()
+                .filter(|(_, waiter)| !waiter.is_awaited())
+                .map(|(number, _)| *number)
+                .collect();
+            numbers
+                .iter()
+                .filter_map(|number| line.remove(number))
+                .collect()
+        };
+        drop(gone); // outside the borrow
         self.line.borrow().len()
     }
 }

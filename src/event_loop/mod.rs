@@ -21,7 +21,8 @@ pub use clock::TokioClock;
 /// Runs `main` on a new event loop and returns the result of the Deferred it gives, once
 /// that fires: Twisted's `task.react`. The loop is a tokio current-thread runtime with I/O
 /// and timers enabled, and a `LocalSet`, so `main` and everything it starts may use
-/// [`spawn_deferred`], [`defer_to_thread`] and `tokio::task::spawn_local`.
+/// [`spawn_deferred`], [`defer_to_thread`], a [`TokioClock`] and `tokio::task::spawn_local`.
+/// Work still running when `main`'s Deferred fires is dropped with the loop.
 ///
 /// The result fits `main`'s return type: `fn main() -> Result<(), Failure>` exits with
 /// status 1 and the failure printed if the Deferred failed.

@@ -22,7 +22,8 @@ pub use clock::TokioClock;
 /// that fires: Twisted's `task.react`. The loop is a tokio current-thread runtime with I/O
 /// and timers enabled, and a `LocalSet`, so `main` and everything it starts may use
 /// [`spawn_deferred`], [`defer_to_thread`], a [`TokioClock`] and `tokio::task::spawn_local`.
-/// Work still running when `main`'s Deferred fires is dropped with the loop.
+/// When `main`'s Deferred fires the loop stops: tasks still pending are dropped, and, as
+/// tokio does, blocking work already started on its thread pool is waited for.
 ///
 /// The result fits `main`'s return type: `fn main() -> Result<(), Failure>` exits with
 /// status 1 and the failure printed if the Deferred failed.

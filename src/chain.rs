@@ -14,8 +14,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use crate::debug::{DebugInfo, Trace};
-use crate::errors::{AbandonedError, CancelledError};
+use crate::errors::{AbandonedError, CancelledError, PanicSource, SelfWaitError};
 use crate::failure::Failure;
+use crate::guard::{dispose, guarded_as};
 use crate::output::CallbackOutput;
 use crate::reclaim;
 use crate::step::same_typed;
@@ -108,7 +109,13 @@ struct Flags {
     /// Its canceller is running: a resolver dropped meanwhile leaves the outcome to the
     /// cancel (the canceller's own result, or `CancelledError`), not to abandonment.
     cancelling: bool,
-    paused: u32,
+    /// The first step is a coroutine's driver that has not finished: the chain counts as
+    /// not called yet (Twisted's inlineCallbacks Deferred fires when the generator returns),
+    /// though internally it has fired and waits on the Deferred the coroutine waits on.
+    coroutine: bool,
+    /// Pauses not yet undone. 65,535 at most: more pauses stay at that (a `u16` keeps the
+    /// flags in eight bytes).
+    paused: u16,
 }
 
 type Canceller = Box<dyn FnOnce(&Rc<Chain>)>;
@@ -167,12 +174,28 @@ impl Chain {
         result
     }
 
+    /// Twisted's `called`: fired, and not a coroutine still running.
     pub(crate) fn is_called(&self) -> bool {
+        let flags = self.flags.get();
+        flags.called && !flags.coroutine
+    }
+
+    /// Has a first result been stored (by firing, cancelling or abandoning)? A chain that
+    /// has one accepts no other from a resolver.
+    fn has_fired(&self) -> bool {
         self.flags.get().called
     }
 
-    pub(crate) fn is_cancelling(&self) -> bool {
-        self.flags.get().cancelling
+    /// Not fired, and not being cancelled: dropping its resolver may abandon it (a cancel in
+    /// progress decides the outcome itself).
+    pub(crate) fn is_unfired(&self) -> bool {
+        let flags = self.flags.get();
+        !flags.called && !flags.cancelling
+    }
+
+    /// Could cancelling fire this chain, with a canceller of its own?
+    pub(crate) fn has_canceller(&self) -> bool {
+        self.with_extra(|extra| extra.as_ref().is_some_and(|e| e.canceller.is_some()))
     }
 
     pub(crate) fn is_paused(&self) -> bool {
@@ -209,17 +232,21 @@ impl Chain {
         Rc::strong_count(self) > 1
     }
 
-    /// A chain that has fired but waits on `inner`, then runs `first` (if any) with its
-    /// result: what a callback returning `inner` leaves behind.
+    /// A chain that has fired but waits on `inner`: what a callback returning `inner` leaves
+    /// behind. With a `driver`, the chain is a coroutine's: `inner`'s result resumes the
+    /// driver, and the chain counts as called only once the driver has finished.
     pub(crate) fn waiting(
-        first: Option<Step>,
+        driver: Option<Step>,
         inner: Rc<Chain>,
         created: Option<Trace>,
     ) -> Rc<Self> {
         let chain = Chain::new(None, created);
-        chain.update_flags(|flags| flags.called = true);
-        if let Some(first) = first {
-            *chain.steps.borrow_mut() = Steps::One(first);
+        chain.update_flags(|flags| {
+            flags.called = true;
+            flags.coroutine = driver.is_some();
+        });
+        if let Some(driver) = driver {
+            *chain.steps.borrow_mut() = Steps::One(driver);
         }
         chain.wait_on(inner);
         chain
@@ -291,8 +318,10 @@ impl Chain {
     }
 
     /// Stores the first result; the canceller is dropped then, as it can no longer be used.
+    /// A later result is dropped: a resolver fired after a cancel is ignored.
     fn accept(&self, outcome: Outcome, fired: Option<Trace>) -> bool {
-        if self.is_called() {
+        if self.has_fired() {
+            dispose(outcome);
             return false;
         }
         self.update_flags(|flags| {
@@ -307,7 +336,7 @@ impl Chain {
             }
             extra.as_mut()?.canceller.take()
         });
-        drop(canceller);
+        dispose(canceller);
         true
     }
 
@@ -332,18 +361,26 @@ impl Chain {
         inner.push(Step::Link(self.clone()));
     }
 
-    /// Receives a result through a link. Returns whether the chain should now run.
-    fn receive(&self, outcome: Outcome, unseen: bool) -> bool {
-        let accepted = match self.slot.take() {
-            Slot::Waiting(_) => {
-                self.slot.set(Slot::Done(outcome));
-                true
-            }
-            Slot::Empty if !self.is_called() => self.accept(outcome, None),
-            other => {
-                self.slot.set(other);
-                false
-            }
+    /// Is this chain waiting on the result of `inner` (compared by address only: `inner` may
+    /// be a chain being dropped)?
+    fn waits_on(&self, inner: *const Chain) -> bool {
+        self.peek_slot(|slot| match slot {
+            Slot::Waiting(awaited) => std::ptr::eq(awaited.as_ptr(), inner),
+            _ => false,
+        })
+    }
+
+    /// Receives `sender`'s result through a link: the result of the chain this one waits on,
+    /// or a first result (`chain_deferred` fires its target this way). Anything else comes
+    /// too late and is dropped, as a resolver fired after a cancel is: a chain that waits on
+    /// a Deferred takes only that Deferred's result. Returns whether the chain should now
+    /// run.
+    fn receive(&self, sender: *const Chain, outcome: Outcome, unseen: bool) -> bool {
+        let accepted = if self.waits_on(sender) {
+            self.slot.set(Slot::Done(outcome));
+            true
+        } else {
+            self.accept(outcome, None)
         };
         if accepted {
             self.update_flags(|flags| flags.unseen = unseen);
@@ -352,7 +389,7 @@ impl Chain {
     }
 
     pub(crate) fn pause(&self) {
-        self.update_flags(|flags| flags.paused += 1);
+        self.update_flags(|flags| flags.paused = flags.paused.saturating_add(1));
     }
 
     /// Undoes one `pause`; the last one runs the chain. Extra calls do nothing (Twisted's
@@ -371,18 +408,26 @@ impl Chain {
     /// Twisted's `cancel`: an unfired chain calls its canceller and, if that did not fire it,
     /// fails with `CancelledError`; a chain waiting on another forwards the cancel to the
     /// innermost one it waits on; a chain with a result is left alone.
+    ///
+    /// A canceller that panics is reported as unhandled (a [`PanicError`](crate::PanicError)),
+    /// and the cancel goes on as if it had returned: a cancelled chain never stays waiting.
     pub(crate) fn cancel(self: &Rc<Self>) {
         let mut target = self.clone();
+        let (mut mark, mut walked) = (self.clone(), 0_usize);
         loop {
-            if !target.is_called() {
+            if !target.has_fired() {
                 let canceller = target.with_extra(|extra| extra.as_mut()?.canceller.take());
                 if let Some(canceller) = canceller {
                     target.update_flags(|flags| flags.cancelling = true);
-                    canceller(&target);
+                    let ran = guarded_as(PanicSource::Canceller, || canceller(&target));
                     target.update_flags(|flags| flags.cancelling = false);
+                    if let Err(panicked) = ran {
+                        crate::unhandled::report(panicked, None);
+                    }
                 }
-                if !target.is_called() {
-                    target.fire(Outcome::Failure(Failure::of_library(CancelledError)), None);
+                if !target.has_fired() {
+                    let cancelled = Failure::of_library(CancelledError);
+                    target.fire(Outcome::Failure(cancelled), None);
                 }
                 return;
             }
@@ -393,6 +438,15 @@ impl Chain {
             match inner {
                 Some(inner) => target = inner,
                 None => return,
+            }
+            // Chains waiting on each other in a circle have no innermost one to cancel
+            // (Brent's cycle check: `mark` moves to every power-of-two-th chain).
+            walked += 1;
+            if Rc::ptr_eq(&target, &mark) {
+                return;
+            }
+            if walked.is_power_of_two() {
+                mark = target.clone();
             }
         }
     }
@@ -429,10 +483,21 @@ impl Chain {
                         _ => None,
                     };
                     match callback.call(outcome, self) {
-                        Next::Done(result) => outcome = result,
+                        Next::Done(result) => {
+                            self.finish_coroutine();
+                            outcome = result;
+                        }
                         Next::Interrupted(result, rest) => {
+                            self.finish_coroutine();
                             outcome = result;
                             self.push_front(Step::Call(rest));
+                        }
+                        Next::Wait(inner, again) if Rc::ptr_eq(&inner, self) => {
+                            // Waiting on itself, it could never go on: fail instead, and
+                            // give a waiting coroutine the failure (Twisted warns, and then
+                            // hangs).
+                            outcome = Outcome::Failure(Failure::of_library(SelfWaitError));
+                            next = again.map(Step::Call);
                         }
                         Next::Wait(inner, again) => {
                             if let Some(again) = again {
@@ -452,8 +517,8 @@ impl Chain {
                     };
                 }
                 Step::Link(target) => {
-                    let resumes_waiting = target.is_waiting();
-                    let accepted = target.receive(outcome, unseen);
+                    let resumes_waiting = target.waits_on(&**self);
+                    let accepted = target.receive(&**self, outcome, unseen);
                     if resumes_waiting && !self.has_steps() {
                         // This chain was returned to the waiting one: no handle is left
                         // to read it, so it keeps no result (and allocates no `()`).
@@ -476,6 +541,14 @@ impl Chain {
             flags.unseen = unseen;
         });
         handed_to
+    }
+
+    /// A coroutine's driver has finished: the chain counts as called from now on.
+    #[inline]
+    fn finish_coroutine(&self) {
+        if self.flags.get().coroutine {
+            self.update_flags(|flags| flags.coroutine = false);
+        }
     }
 
     /// The debug record, if debugging was on when the chain was made or fired.
@@ -501,13 +574,14 @@ impl Chain {
         }
     }
 
-    /// Fails the chain with `AbandonedError`: nothing can ever give it a result now. The
-    /// failure is reported if unhandled only when someone was waiting for the result: a
+    /// Fails the chain with `AbandonedError`: nothing can ever give it a result now, because
+    /// its resolver was dropped or `sender`, the chain it waits on or was linked to, is gone.
+    /// The failure is reported if unhandled only when someone was waiting for the result: a
     /// handle held while callbacks were queued. `self` must be the caller's only reference.
-    pub(crate) fn abandon(self: &Rc<Self>) {
+    pub(crate) fn abandon(self: &Rc<Self>, sender: *const Chain) {
         let waited_for = self.is_held() && self.has_steps();
         let abandoned = Outcome::Failure(Failure::of_library(AbandonedError));
-        if self.receive(abandoned, !waited_for) {
+        if self.receive(sender, abandoned, !waited_for) {
             run(self.clone(), None);
         }
     }
@@ -522,11 +596,15 @@ impl std::fmt::Debug for Chain {
 impl Drop for Chain {
     fn drop(&mut self) {
         let unseen = self.flags.get().unseen;
-        if let (Slot::Done(Outcome::Failure(failure)), false) = (self.slot.take(), unseen) {
-            let debug = self.extra.get_mut().as_mut().and_then(|e| e.debug.take());
-            crate::unhandled::report(failure, debug);
+        match (self.slot.take(), unseen) {
+            (Slot::Done(Outcome::Failure(failure)), false) => {
+                let debug = self.extra.get_mut().as_mut().and_then(|e| e.debug.take());
+                crate::unhandled::report(failure, debug);
+            }
+            (slot, _) => dispose(slot),
         }
-        reclaim::drop_steps(self.steps.take());
+        dispose(self.extra.take());
+        reclaim::drop_steps(self.steps.take(), self);
     }
 }
 

@@ -8,9 +8,10 @@ use crate::chain::{Callback, Chain, Outcome, Step};
 use crate::controller::Controller;
 use crate::debug::trace_if_debugging;
 use crate::failure::Failure;
+use crate::guard::{dispose, guarded};
 use crate::output::{CallbackOutput, Produced};
 use crate::resolver::Resolver;
-use crate::step::{guarded, OnBoth, OnEither, OnFailure, OnValue};
+use crate::step::{OnBoth, OnEither, OnFailure, OnValue};
 
 /// A placeholder for a result of type `T` that may not be there yet, with a chain of callbacks
 /// and errbacks that will process it: Twisted's `Deferred`.
@@ -113,6 +114,15 @@ impl<T: 'static> Deferred<T> {
         });
         let chain = Chain::new(Some(canceller), trace_if_debugging());
         (Deferred::from_chain(chain.clone()), Resolver::new(chain))
+    }
+
+    /// Like [`with_canceller`](Self::with_canceller), for a producer the library runs: the
+    /// canceller only stops it, so a resolver dropped unfired (the producer gone) abandons
+    /// the Deferred even though it has a canceller.
+    #[track_caller]
+    pub(crate) fn with_stopper(stop: impl FnOnce(Resolver<T>) + 'static) -> (Self, Resolver<T>) {
+        let (d, resolver) = Deferred::with_canceller(stop);
+        (d, resolver.abandoning_on_drop())
     }
 
     /// A Deferred that already has `value`: callbacks added to it run at once.
@@ -244,7 +254,10 @@ impl<T: 'static> Deferred<T> {
     {
         match self.into_state() {
             State::Ready(Ok(value)) => Deferred::<T>::from_output(guarded(|| callback(value))),
-            State::Ready(Err(failure)) => Deferred::ready(Err(failure)),
+            State::Ready(Err(failure)) => {
+                dispose(callback);
+                Deferred::ready(Err(failure))
+            }
             State::Chain(chain) => {
                 // Behind other queued steps, a same-typed callback joins a segment of them.
                 let callback = match chain.try_queue_same_typed::<T, F, R>(callback) {
@@ -279,7 +292,10 @@ impl<T: 'static> Deferred<T> {
         R: CallbackOutput<Value = T>,
     {
         match self.into_state() {
-            State::Ready(Ok(value)) => Deferred::ready(Ok(value)),
+            State::Ready(Ok(value)) => {
+                dispose(errback);
+                Deferred::ready(Ok(value))
+            }
             State::Ready(Err(failure)) => Deferred::<T>::from_output(guarded(|| errback(failure))),
             State::Chain(chain) => {
                 Deferred::<T>::then(chain, Box::new(OnFailure::<T, G>::new(errback)))
@@ -310,8 +326,15 @@ impl<T: 'static> Deferred<T> {
         R2: CallbackOutput<Value = R1::Value>,
     {
         match self.into_state() {
-            State::Ready(Ok(value)) => Deferred::<T>::from_output(guarded(|| callback(value))),
-            State::Ready(Err(failure)) => Deferred::<T>::from_output(guarded(|| errback(failure))),
+            State::Ready(Ok(value)) => {
+                let next = Deferred::<T>::from_output(guarded(|| callback(value)));
+                dispose(errback);
+                next
+            }
+            State::Ready(Err(failure)) => {
+                dispose(callback);
+                Deferred::<T>::from_output(guarded(|| errback(failure)))
+            }
             State::Chain(chain) => {
                 Deferred::<T>::then(chain, Box::new(OnEither::<T, F, G>::new(callback, errback)))
             }

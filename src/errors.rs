@@ -68,8 +68,34 @@ impl TimeoutError {
 )]
 pub struct AbandonedError;
 
-/// A callback panicked; the panic became this failure and the chain went on down the errback
-/// side.
+/// A callback returned the very Deferred it was added to, so the chain would wait on itself
+/// for ever. The chain fails with this error instead (Twisted warns and then hangs), and an
+/// `#[inline_callbacks]` body that yields its own Deferred gets it from `yield_!`.
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use deferreds::{Deferred, SelfWaitError};
+///
+/// let own: Rc<RefCell<Option<Deferred<u8>>>> = Rc::default();
+/// let (d, resolver) = Deferred::<u8>::new();
+/// let handle = own.clone();
+/// // The callback hands back its own chain, taken from where the caller kept it.
+/// let d = d.add_callback(move |_| handle.borrow_mut().take().unwrap());
+/// *own.borrow_mut() = Some(d);
+/// let reports = deferreds::testing::capture_unhandled(|| resolver.callback(1));
+/// assert!(reports[0].failure().check::<SelfWaitError>());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, thiserror::Error)]
+#[error(
+    "a callback returned the Deferred it was added to, which would wait on itself for ever \
+     (return another Deferred, or the value itself)"
+)]
+pub struct SelfWaitError;
+
+/// User code panicked inside the library: a callback (the panic became this failure and the
+/// chain went on down the errback side), a canceller (the cancelled Deferred fails with it),
+/// or the `Drop` of a value the library was dropping (reported as unhandled).
 ///
 /// ```
 /// use deferreds::{Deferred, PanicError};
@@ -77,15 +103,37 @@ pub struct AbandonedError;
 /// let d = Deferred::succeed(1).add_callback(|_| -> Result<u8, _> { panic!("no more pods") });
 /// let failure = deferreds::testing::failure_result_of(d);
 /// assert_eq!(failure.downcast_ref::<PanicError>().unwrap().message(), "no more pods");
+/// assert_eq!(failure.error_message(), "a callback panicked: no more pods");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a callback panicked: {message}")]
+#[error("{origin} panicked: {message}")]
 pub struct PanicError {
     message: String,
+    origin: PanicSource,
+}
+
+/// What panicked, for [`PanicError`]'s message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PanicSource {
+    Callback,
+    Canceller,
+    Drop,
+    Hook,
+}
+
+impl std::fmt::Display for PanicSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PanicSource::Callback => "a callback",
+            PanicSource::Canceller => "a canceller",
+            PanicSource::Drop => "the Drop of a value a Deferred owned",
+            PanicSource::Hook => "the unhandled-error hook",
+        })
+    }
 }
 
 impl PanicError {
-    /// A panic error with this message.
+    /// A callback's panic error with this message.
     ///
     /// ```
     /// # use deferreds::PanicError;
@@ -94,6 +142,7 @@ impl PanicError {
     pub fn new(message: impl Into<String>) -> Self {
         PanicError {
             message: message.into(),
+            origin: PanicSource::Callback,
         }
     }
 
@@ -107,7 +156,12 @@ impl PanicError {
         &self.message
     }
 
+    /// A callback's panic, from the payload `catch_unwind` gave.
     pub(crate) fn from_payload(payload: Box<dyn Any + Send>) -> Self {
+        PanicError::from_panic(PanicSource::Callback, payload)
+    }
+
+    pub(crate) fn from_panic(origin: PanicSource, payload: Box<dyn Any + Send>) -> Self {
         let message = match payload.downcast::<String>() {
             Ok(text) => *text,
             Err(payload) => match payload.downcast::<&'static str>() {
@@ -115,6 +169,6 @@ impl PanicError {
                 Err(_) => "a panic with a payload that is not a string".to_owned(),
             },
         };
-        PanicError { message }
+        PanicError { message, origin }
     }
 }

@@ -199,7 +199,7 @@ where
     E: Into<Failure> + 'static,
 {
     let id = NEXT_TASK.fetch_add(1, Ordering::Relaxed);
-    let (deferred, resolver) = Deferred::with_canceller(move |cancelled| {
+    let (deferred, resolver) = Deferred::with_stopper(move |cancelled| {
         cancelled.errback(CancelledError);
         // Dropping the future drops (so cancels) whatever it was awaiting.
         let task = TASKS.with(|tasks| tasks.borrow_mut().remove(&id));

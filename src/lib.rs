@@ -96,6 +96,7 @@ mod errors;
 mod event_loop;
 mod failure;
 mod future;
+mod guard;
 mod inline;
 mod list;
 mod maybe;
@@ -115,7 +116,7 @@ pub use concurrency::{
 pub use controller::Controller;
 pub use debug::{is_debugging, set_debugging};
 pub use deferred::Deferred;
-pub use errors::{AbandonedError, CancelledError, PanicError, TimeoutError};
+pub use errors::{AbandonedError, CancelledError, PanicError, SelfWaitError, TimeoutError};
 #[cfg(feature = "tokio")]
 pub use event_loop::{defer_to_thread, react, spawn_deferred, TokioClock};
 pub use failure::{AsyncFrame, Failure};

@@ -2,16 +2,27 @@
 //!
 //! A callback may own a Deferred whose callbacks own another, and so on; dropping the first
 //! would recurse once per level. Instead, steps dropped while another chain's steps are being
-//! dropped are queued and freed by the outermost drop, in a loop.
+//! dropped are queued and freed by the outermost drop, in a loop. Each user value is dropped
+//! under a guard ([`dispose`]), so a panicking `Drop` neither stops the loop nor leaves steps
+//! queued behind it.
+//!
+//! This runs from `Drop`, also while the thread exits and its thread-locals may be gone:
+//! then the steps are freed in place (recursively: no other drop can be in progress).
 
 use std::cell::Cell;
+use std::rc::Rc;
 
-use crate::chain::Step;
+use crate::chain::{Chain, Step};
+use crate::guard::dispose;
 use crate::steps::Steps;
+
+/// Steps to free, and the chain they belonged to (compared by address only, to tell a chain
+/// waiting on it that it is gone).
+type Batch = (Steps, *const Chain);
 
 thread_local! {
     static RECLAIMING: Cell<bool> = const { Cell::new(false) };
-    static QUEUE: Cell<Vec<Steps>> = const { Cell::new(Vec::new()) };
+    static QUEUE: Cell<Vec<Batch>> = const { Cell::new(Vec::new()) };
 }
 
 /// Resets the flag even if a drop panics, so later drops are not queued forever.
@@ -19,54 +30,64 @@ struct Reclaiming;
 
 impl Drop for Reclaiming {
     fn drop(&mut self) {
-        RECLAIMING.with(|flag| flag.set(false));
+        RECLAIMING.set(false);
     }
 }
 
 /// Fails a chain that can never be fired now, with `AbandonedError`; queued like a drop when
 /// it happens while chains are being dropped.
-pub(crate) fn abandon(chain: std::rc::Rc<crate::chain::Chain>) {
-    if RECLAIMING.with(Cell::get) {
-        drop_steps(Steps::One(Step::Link(chain)));
+pub(crate) fn abandon(chain: Rc<Chain>) {
+    let sender = Rc::as_ptr(&chain);
+    if RECLAIMING.get() {
+        drop_steps(Steps::One(Step::Link(chain)), sender);
     } else {
-        chain.abandon();
+        chain.abandon(sender);
     }
 }
 
-pub(crate) fn drop_steps(steps: Steps) {
+/// Frees the steps of `owner`, a chain being dropped.
+pub(crate) fn drop_steps(steps: Steps, owner: *const Chain) {
     let steps = match steps {
         // The common case, and known empty here: no drop code runs for it.
         Steps::Empty => return,
         steps if steps.is_empty() => return drop(steps),
         steps => steps,
     };
-    if RECLAIMING.with(|flag| flag.replace(true)) {
-        QUEUE.with(|queue| {
-            let mut pending = queue.take();
-            pending.push(steps);
-            queue.set(pending);
-        });
+    if RECLAIMING.replace(true) {
+        match QUEUE.try_with(Cell::take) {
+            Ok(mut pending) => {
+                pending.push((steps, owner));
+                QUEUE.set(pending);
+            }
+            // The thread is exiting and the queue is gone: free these in place.
+            Err(_) => free((steps, owner)),
+        }
         return;
     }
     let _reset = Reclaiming;
-    let mut batch = steps;
+    let mut batch = (steps, owner);
     loop {
-        while let Some(step) = batch.pop_front() {
-            match step {
-                // The chain waiting on this one can never get a result from it now.
-                Step::Link(target) => target.abandon(),
-                Step::Call(callback) => drop(callback),
-            }
-        }
-        let next = QUEUE.with(|queue| {
+        free(batch);
+        let next = QUEUE.try_with(|queue| {
             let mut pending = queue.take();
             let next = pending.pop();
             queue.set(pending);
             next
         });
         match next {
-            Some(next) => batch = next,
-            None => return,
+            Ok(Some(next)) => batch = next,
+            Ok(None) | Err(_) => return,
+        }
+    }
+}
+
+/// Frees one chain's steps: a chain linked to it is abandoned, a callback dropped.
+fn free((mut steps, owner): Batch) {
+    while let Some(step) = steps.pop_front() {
+        match step {
+            // The chain waiting on this one can never get a result from it now.
+            Step::Link(target) => target.abandon(owner),
+            Step::Call(callback) => dispose(callback),
         }
     }
 }

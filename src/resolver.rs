@@ -41,16 +41,26 @@ pub struct Resolver<T: 'static> {
     /// Always `Some` until dropped; taken out in `drop` so the chain's reference count
     /// tells who else holds it.
     chain: Option<Rc<Chain>>,
-    /// A canceller's resolver: the cancel itself decides what happens if it is not fired.
-    abandon_on_drop: bool,
+    on_drop: OnDrop,
     value: PhantomData<fn(T)>,
+}
+
+/// What dropping an unfired resolver does to its Deferred.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OnDrop {
+    /// Abandons it, unless it has a canceller: cancelling can still fire it.
+    AbandonUnlessCancellable,
+    /// Abandons it: the library's own producer, whose canceller only stops it.
+    Abandon,
+    /// Nothing: a canceller's resolver (the cancel decides), or one whose chain was taken.
+    Nothing,
 }
 
 impl<T: 'static> Resolver<T> {
     pub(crate) fn new(chain: Rc<Chain>) -> Self {
         Resolver {
             chain: Some(chain),
-            abandon_on_drop: true,
+            on_drop: OnDrop::AbandonUnlessCancellable,
             value: PhantomData,
         }
     }
@@ -58,14 +68,21 @@ impl<T: 'static> Resolver<T> {
     pub(crate) fn for_canceller(chain: Rc<Chain>) -> Self {
         Resolver {
             chain: Some(chain),
-            abandon_on_drop: false,
+            on_drop: OnDrop::Nothing,
             value: PhantomData,
         }
     }
 
+    /// This resolver, abandoning its Deferred when dropped unfired even though the Deferred
+    /// has a canceller: for producers the library runs, whose canceller only stops them.
+    pub(crate) fn abandoning_on_drop(mut self) -> Self {
+        self.on_drop = OnDrop::Abandon;
+        self
+    }
+
     /// The chain, without the abandon-on-drop duty: whoever takes it fires it.
     pub(crate) fn into_chain(mut self) -> Rc<Chain> {
-        self.abandon_on_drop = false;
+        self.on_drop = OnDrop::Nothing;
         self.chain().clone()
     }
 
@@ -136,8 +153,14 @@ impl<T: 'static> Drop for Resolver<T> {
         let Some(chain) = self.chain.take() else {
             return;
         };
-        let abandoned = !chain.is_called() && !chain.is_cancelling();
-        if self.abandon_on_drop && abandoned && chain.is_observed() {
+        let abandons = match self.on_drop {
+            // A Deferred with a canceller is not abandoned: a cancel can still fire it
+            // (Twisted's timeout example, where nothing but the canceller fires it).
+            OnDrop::AbandonUnlessCancellable => !chain.has_canceller(),
+            OnDrop::Abandon => true,
+            OnDrop::Nothing => false,
+        };
+        if abandons && chain.is_unfired() && chain.is_observed() {
             crate::reclaim::abandon(chain);
         }
     }

@@ -3,19 +3,12 @@
 
 use std::any::Any;
 use std::marker::PhantomData;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::chain::{value_slot, Callback, Chain, Next, Outcome};
-use crate::errors::PanicError;
 use crate::failure::Failure;
+use crate::guard::dispose;
+pub(crate) use crate::guard::guarded;
 use crate::output::{CallbackOutput, Produced};
-
-/// Calls user code, turning a panic into a failure so the chain goes on down the errback side.
-#[inline(always)]
-pub(crate) fn guarded<R>(user_code: impl FnOnce() -> R) -> Result<R, Failure> {
-    catch_unwind(AssertUnwindSafe(user_code))
-        .map_err(|payload| Failure::of_library(PanicError::from_payload(payload)))
-}
 
 /// Runs `user` on the value held in `boxed`. An output of the same type goes back into the
 /// same box, so a chain of same-typed callbacks allocates nothing as it runs.
@@ -93,7 +86,10 @@ where
     fn call(self: Box<Self>, input: Outcome, _chain: &Chain) -> Next {
         match input {
             Outcome::Value(boxed) => on_value::<T, R>(boxed, self.callback),
-            failure => Next::Done(failure),
+            failure => {
+                dispose(self);
+                Next::Done(failure)
+            }
         }
     }
 }
@@ -121,7 +117,10 @@ where
     fn call(self: Box<Self>, input: Outcome, _chain: &Chain) -> Next {
         match input {
             Outcome::Failure(failure) => on_failure(failure, self.errback),
-            value => Next::Done(value),
+            value => {
+                dispose(self);
+                Next::Done(value)
+            }
         }
     }
 }
@@ -151,9 +150,19 @@ where
     R2: CallbackOutput<Value = R1::Value>,
 {
     fn call(self: Box<Self>, input: Outcome, _chain: &Chain) -> Next {
+        let OnEither {
+            callback, errback, ..
+        } = *self;
         match input {
-            Outcome::Value(boxed) => on_value::<T, R1>(boxed, self.callback),
-            Outcome::Failure(failure) => on_failure(failure, self.errback),
+            Outcome::Value(boxed) => {
+                let next = on_value::<T, R1>(boxed, callback);
+                dispose(errback);
+                next
+            }
+            Outcome::Failure(failure) => {
+                dispose(callback);
+                on_failure(failure, errback)
+            }
         }
     }
 }
@@ -229,8 +238,16 @@ impl<T: 'static> Segment<T> {
     }
 }
 
+/// Each callback is dropped on its own, under guard: one whose captured value panics on
+/// drop must not make the next one's panic abort the process.
+impl<T> Drop for Segment<T> {
+    fn drop(&mut self) {
+        self.callbacks.drain(..).for_each(dispose);
+    }
+}
+
 impl<T: 'static> Callback for Segment<T> {
-    fn call(self: Box<Self>, input: Outcome, chain: &Chain) -> Next {
+    fn call(mut self: Box<Self>, input: Outcome, chain: &Chain) -> Next {
         let mut boxed = match input {
             Outcome::Value(boxed) => boxed,
             // Every callback here passes a failure by.
@@ -240,7 +257,7 @@ impl<T: 'static> Callback for Segment<T> {
         let value = slot
             .take()
             .expect("deferreds: a chain's result is present when taken");
-        let mut callbacks = self.callbacks.into_iter();
+        let mut callbacks = std::mem::take(&mut self.callbacks).into_iter();
         let ran = guarded(|| {
             let mut value = value;
             for callback in callbacks.by_ref() {
@@ -266,7 +283,10 @@ impl<T: 'static> Callback for Segment<T> {
                 }
             }
             // A failure (or panic) passes the remaining callbacks by.
-            Ok(Err(failure)) | Err(failure) => Next::Done(Outcome::Failure(failure)),
+            Ok(Err(failure)) | Err(failure) => {
+                callbacks.for_each(dispose);
+                Next::Done(Outcome::Failure(failure))
+            }
         }
     }
 }

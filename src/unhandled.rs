@@ -5,7 +5,9 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 
 use crate::debug::DebugInfo;
+use crate::errors::PanicSource;
 use crate::failure::Failure;
+use crate::guard::guarded_as;
 
 /// A hook installed with [`set_unhandled_error_hook`]: called with each unhandled failure,
 /// from whichever thread dropped the chain.
@@ -138,13 +140,16 @@ pub fn take_unhandled_error_hook() -> Option<UnhandledErrorHook> {
 
 pub(crate) fn report(failure: Failure, debug: Option<DebugInfo>) {
     let report = UnhandledError { failure, debug };
-    let captured = CAPTURED.with(|captured| match captured.borrow_mut().as_mut() {
-        Some(reports) => {
-            reports.push(report.clone());
-            true
-        }
-        None => false,
-    });
+    // At thread exit the capture may be gone already: the report then goes on to the hook.
+    let captured = CAPTURED
+        .try_with(|captured| match captured.try_borrow_mut().as_deref_mut() {
+            Ok(Some(reports)) => {
+                reports.push(report.clone());
+                true
+            }
+            _ => false,
+        })
+        .unwrap_or(false);
     if captured {
         return;
     }
@@ -153,9 +158,22 @@ pub(crate) fn report(failure: Failure, debug: Option<DebugInfo>) {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .clone();
     match hook {
-        Some(hook) => hook(&report),
-        None => eprint!("{report}"),
+        Some(hook) => {
+            // A hook that panics must not unwind into the chain that was being dropped (nor
+            // abort the process, if that happens while another panic unwinds): the report
+            // then goes to standard error, with the hook's panic.
+            if let Err(panicked) = guarded_as(PanicSource::Hook, || hook(&report)) {
+                to_stderr(&format_args!("{report}({panicked})\n"));
+            }
+        }
+        None => to_stderr(&report),
     }
+}
+
+/// The last resort: standard error, ignoring a failure to write (`eprint!` would panic).
+fn to_stderr(text: &dyn fmt::Display) {
+    use std::io::Write;
+    let _ = write!(std::io::stderr(), "{text}");
 }
 
 /// Runs `body` with this thread's unhandled-error reports collected instead of sent to the

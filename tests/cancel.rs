@@ -606,3 +606,51 @@ fn a_resolver_dropped_by_the_canceller_does_not_abandon() {
     d.cancel();
     assert!(failure_result_of(d).check::<CancelledError>());
 }
+
+/// A Deferred cancelled while its errback waits on another Deferred takes only that one's
+/// result: a late fire through `chain_deferred` (from a pending or an already-fired source)
+/// is ignored, as in Twisted, where the cancel suppresses the next fire.
+#[test]
+fn a_late_chain_deferred_fire_after_a_cancel_is_ignored() {
+    for source_fired_already in [false, true] {
+        let (d1, fire_d1) = Deferred::<u8>::new();
+        let (d2, fire_d2) = Deferred::<u8>::new();
+        let d2 = d2.add_errback(move |_| d1);
+        d2.cancel();
+        assert!(d2.is_waiting());
+        let d0 = match source_fired_already {
+            true => Deferred::<u8>::fail(Failure::msg("late")).chain_deferred(fire_d2),
+            false => {
+                let (d0, fire_d0) = Deferred::<u8>::new();
+                let d0 = d0.chain_deferred(fire_d2);
+                fire_d0.errback(Failure::msg("late"));
+                d0
+            }
+        };
+        assert!(d2.is_waiting());
+        assert_no_result(&d2);
+        fire_d1.callback(5);
+        assert_eq!(success_result_of(d2), 5);
+        success_result_of(d0);
+    }
+}
+
+/// A Deferred with a canceller is not abandoned when its resolver is dropped: cancelling
+/// can still fire it, as in Twisted's timeout example (`Deferred(lambda d:
+/// d.callback("ok"))` under `addTimeout` gives "ok" at the timeout).
+#[test]
+fn a_dropped_resolver_does_not_abandon_a_deferred_with_a_canceller() {
+    let clock = deferreds::TestClock::new();
+    let (d, _) = Deferred::<&str>::with_canceller(|resolver| resolver.callback("ok"));
+    let d = deferreds::add_timeout(d, std::time::Duration::from_secs(3), &clock);
+    assert_no_result(&d);
+    clock.advance(std::time::Duration::from_secs(3));
+    assert_eq!(success_result_of(d), "ok");
+
+    // Without a canceller that fires it, the cancel gives `CancelledError`.
+    let (d, resolver) = Deferred::<u8>::with_canceller(|_| {});
+    drop(resolver);
+    assert_no_result(&d);
+    d.cancel();
+    assert!(failure_result_of(d).check::<CancelledError>());
+}

@@ -578,3 +578,27 @@ fn get_users_other_errors_propagate_both_ways() {
         assert!(log.borrow().is_empty(), "{way}");
     }
 }
+
+/// Twisted's `called` of an inlineCallbacks Deferred is false until the generator returns:
+/// so is `is_called()` while the body waits at a `yield_!`, however many times it waits.
+#[test]
+fn not_called_while_the_body_waits() {
+    #[inline_callbacks]
+    fn twice(first: Deferred<u8>, second: Deferred<u8>) -> Result<u8, Failure> {
+        let a = yield_!(first)?;
+        let b = yield_!(second)?;
+        Ok(a + b)
+    }
+
+    let (first, fire_first) = Deferred::new();
+    let (second, fire_second) = Deferred::new();
+    let mut d = twice(first, second);
+    let controller = d.controller();
+    assert!(!d.is_called() && !controller.is_called());
+    assert!(d.is_waiting());
+    fire_first.callback(1);
+    assert!(!d.is_called() && !controller.is_called());
+    fire_second.callback(2);
+    assert!(d.is_called() && controller.is_called());
+    assert_eq!(success_result_of(d), 3);
+}

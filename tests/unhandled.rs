@@ -479,3 +479,99 @@ fn failure_handed_to_an_unheld_outer_is_reported_once() {
     });
     assert_eq!(messages(&reports), vec!["inner failed"]);
 }
+
+/// A hook that panics (a test suite's favourite) does not unwind into the chain that was
+/// being run: the `chain_deferred` source goes on to its later callbacks.
+#[test]
+fn a_panicking_hook_leaves_the_chain_going() {
+    let _s = serial();
+    let calls = Arc::new(Mutex::new(0));
+    let counted = calls.clone();
+    set_unhandled_error_hook(move |_| {
+        *counted.lock().unwrap() += 1;
+        panic!("the hook panicked");
+    });
+    let after = Arc::new(Mutex::new(false));
+    let (source, fire_source) = Deferred::<u8>::new();
+    let (target, fire_target) = Deferred::<u8>::new();
+    drop(target); // the target's failure will be unhandled
+    let ran = after.clone();
+    let source = source.chain_deferred(fire_target).add_callback(move |()| {
+        *ran.lock().unwrap() = true;
+        Ok(())
+    });
+    fire_source.errback(Failure::msg("to nobody"));
+    assert_eq!(*calls.lock().unwrap(), 1);
+    assert!(*after.lock().unwrap());
+    success_result_of(source);
+}
+
+/// A hook that panics while another panic unwinds (a failed Deferred dropped by the
+/// unwinding) does not abort the process.
+#[test]
+fn a_panicking_hook_during_unwinding_does_not_abort() {
+    let _s = serial();
+    let calls = Arc::new(Mutex::new(0));
+    let counted = calls.clone();
+    set_unhandled_error_hook(move |_| {
+        *counted.lock().unwrap() += 1;
+        panic!("the hook panicked");
+    });
+    let unwound = std::panic::catch_unwind(|| {
+        let _lost = fail::<u8>(Failure::msg("dropped while unwinding"));
+        panic!("the test's own panic");
+    });
+    assert!(unwound.is_err());
+    assert_eq!(*calls.lock().unwrap(), 1);
+}
+
+thread_local! {
+    /// What a thread keeps until it exits, after the library's own per-thread state is gone.
+    static KEPT_UNTIL_EXIT: std::cell::RefCell<Vec<Deferred<u8>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Failed Deferreds a thread keeps in its own `thread_local!` are dropped at thread exit,
+/// possibly after the library's per-thread state: they are still reported (to the hook),
+/// and nothing panics or aborts.
+#[test]
+fn reports_at_thread_exit_do_not_panic() {
+    let _s = serial();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    set_unhandled_error_hook(move |report| {
+        s.lock().unwrap().push(report.failure().error_message());
+    });
+    std::thread::spawn(|| {
+        // Registered first, so destroyed last: after the library's thread-locals below.
+        KEPT_UNTIL_EXIT.with(|_| {});
+        let warm_up = capture_unhandled(|| {
+            // Touches the capture and the queue of nested drops.
+            let mut outer = Deferred::succeed(0u8);
+            outer.pause();
+            let mut inner = Deferred::succeed(0u8);
+            inner.pause();
+            let inner = inner.add_callback(|n| Ok(n)).add_callback(|n| Ok(n));
+            drop(outer.add_callback(move |n| {
+                drop(inner);
+                Ok(n)
+            }));
+            drop(fail::<u8>(Failure::msg("warm-up")));
+        });
+        assert_eq!(messages(&warm_up), vec!["warm-up"]);
+        let (pending, resolver) = Deferred::<u8>::new();
+        let mut paused = pending.add_callback(|n| Ok(n)).add_callback(|n| Ok(n));
+        paused.pause();
+        resolver.errback(Failure::msg("paused at exit"));
+        KEPT_UNTIL_EXIT.with(|kept| {
+            let mut kept = kept.borrow_mut();
+            kept.push(fail::<u8>(Failure::msg("kept until exit")));
+            kept.push(paused);
+        });
+    })
+    .join()
+    .unwrap();
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(seen, vec!["kept until exit", "paused at exit"]);
+}

@@ -39,7 +39,7 @@ impl<V: 'static> Waiters<V> {
         let number = self.next.get();
         self.next.set(number + 1);
         let owner: Weak<O> = Rc::downgrade(owner);
-        let (waiter, resolver) = Deferred::with_canceller(move |_| {
+        let (waiter, resolver) = Deferred::with_stopper(move |_| {
             if let Some(owner) = owner.upgrade() {
                 // Dropped outside the borrow: dropping a resolver may run code.
                 let removed = owner.waiters().line.borrow_mut().remove(&number);

@@ -112,7 +112,7 @@ fn deferred_from_task<T: Send + 'static>(
     task: tokio::task::JoinHandle<Result<T, Failure>>,
 ) -> Deferred<T> {
     let abort = task.abort_handle();
-    let (deferred, resolver) = Deferred::with_canceller(move |_| abort.abort());
+    let (deferred, resolver) = Deferred::with_stopper(move |_| abort.abort());
     tokio::task::spawn_local(async move {
         let result = match task.await {
             Ok(result) => result,

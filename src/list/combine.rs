@@ -207,7 +207,7 @@ pub(super) fn combine<T: 'static, C: Collector<T>>(
         value: PhantomData,
     });
     let canceller = Rc::downgrade(&shared);
-    let (combined, resolver) = Deferred::with_canceller(move |_| {
+    let (combined, resolver) = Deferred::with_stopper(move |_| {
         if let Some(shared) = canceller.upgrade() {
             shared.cancel();
         }

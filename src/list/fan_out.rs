@@ -138,7 +138,7 @@ impl<T: Clone + 'static> FanOut<T> {
         let index = shared.waiters.borrow().len();
         let canceller = Rc::downgrade(shared);
         let (waiter, resolver) =
-            Deferred::with_canceller(move |own| cancel_waiter(&canceller, index, own));
+            Deferred::with_stopper(move |own| cancel_waiter(&canceller, index, own));
         shared.waiters.borrow_mut().push(Some(resolver));
         shared.live.set(shared.live.get() + 1);
         waiter

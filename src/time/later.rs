@@ -76,7 +76,7 @@ where
     // The canceller is given before the timer exists; it finds the timer here. A weak
     // reference: the clock owns the call, and the call's function owns the resolver.
     let timer: Rc<OnceCell<Weak<CallInner>>> = Rc::new(OnceCell::new());
-    let (d, resolver) = Deferred::<()>::with_canceller({
+    let (d, resolver) = Deferred::<()>::with_stopper({
         let timer = timer.clone();
         move |cancelled: Resolver<()>| {
             let Some(call) = timer.get().and_then(DelayedCall::upgrade) else {

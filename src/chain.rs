@@ -73,6 +73,51 @@ pub(crate) enum Next {
     Wait(Rc<Chain>, Option<Box<dyn Callback>>),
     /// A result, with the part of the step that did not run because the chain was paused.
     Interrupted(Outcome, Box<dyn Callback>),
+    /// A result, and Deferreds the step fired as its last act: the run loop fires them
+    /// before the chain goes on.
+    Fire(Outcome, Fires),
+}
+
+/// Deferreds a step fires as its last act (a combinator whose last input came fires its own
+/// Deferred). The run loop fires them in order right after the step returns, before its
+/// chain goes on, exactly as if the step had fired them itself, but with its explicit stack
+/// instead of recursion: combinators nested a million deep need no more stack than one.
+/// Outside a step, dropping it fires them at once.
+#[derive(Default)]
+pub(crate) struct Fires {
+    /// The first one, kept inline: most steps fire one Deferred.
+    first: Option<(Rc<Chain>, Outcome)>,
+    rest: Vec<(Rc<Chain>, Outcome)>,
+}
+
+impl Fires {
+    /// Fires `chain` with `outcome` after the step (ignored, as a resolver's fire is, if the
+    /// chain has fired already by then).
+    pub(crate) fn push(&mut self, chain: Rc<Chain>, outcome: Outcome) {
+        match self.first {
+            None => self.first = Some((chain, outcome)),
+            Some(_) => self.rest.push((chain, outcome)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    /// The Deferreds to fire, last first: the order they go on the run loop's stack.
+    fn into_stack_order(mut self) -> impl Iterator<Item = (Rc<Chain>, Outcome)> {
+        let first = self.first.take();
+        let rest = std::mem::take(&mut self.rest);
+        rest.into_iter().rev().chain(first)
+    }
+}
+
+impl Drop for Fires {
+    fn drop(&mut self) {
+        for (chain, outcome) in self.first.take().into_iter().chain(self.rest.drain(..)) {
+            chain.fire(outcome, None);
+        }
+    }
 }
 
 /// A callback/errback pair, type-erased.
@@ -452,10 +497,11 @@ impl Chain {
     }
 
     /// Runs `first` (if any) and then this chain's queued steps, until they run out, it is
-    /// paused, or its result moves on through a link; in that last case returns the chain
-    /// that received it. Steps stay queued until they run, so callbacks added meanwhile
-    /// (from inside a callback) line up behind them.
-    fn process(self: &Rc<Self>, first: Option<Step>) -> Option<Rc<Chain>> {
+    /// paused, its result moves on through a link (returns the chain that received it), or a
+    /// step fired other Deferreds (returns them, for the run loop to fire). Steps stay queued
+    /// until they run, so callbacks added meanwhile (from inside a callback) line up behind
+    /// them.
+    fn process(self: &Rc<Self>, first: Option<Step>) -> Handed {
         let mut outcome = match self.is_runnable().then(|| self.slot.take()) {
             Some(Slot::Done(outcome)) => outcome,
             other => {
@@ -465,15 +511,16 @@ impl Chain {
                 if let Some(first) = first {
                     self.push_front(first);
                 }
-                return None;
+                return Handed::Nothing;
             }
         };
         let mut unseen = self.flags.get().unseen;
         self.update_flags(|flags| flags.running = true);
         let mut next = first;
-        let handed_to = loop {
+        let mut fired = None;
+        let handed = loop {
             let Some(step) = next.take().or_else(|| self.pop_step()) else {
-                break None;
+                break Handed::Nothing;
             };
             match step {
                 Step::Call(callback) => {
@@ -492,6 +539,12 @@ impl Chain {
                             outcome = result;
                             self.push_front(Step::Call(rest));
                         }
+                        Next::Fire(result, fires) => {
+                            outcome = result;
+                            if !fires.is_empty() {
+                                fired = Some(fires);
+                            }
+                        }
                         Next::Wait(inner, again) if Rc::ptr_eq(&inner, self) => {
                             // Waiting on itself, it could never go on: fail instead, and
                             // give a waiting coroutine the failure (Twisted warns, and then
@@ -508,13 +561,16 @@ impl Chain {
                                 flags.unseen = false;
                             });
                             self.wait_on(inner);
-                            return None;
+                            return Handed::Nothing;
                         }
                     }
                     unseen = match (passing, &outcome) {
                         (Some(before), Outcome::Failure(after)) => before.ptr_eq(after),
                         _ => false,
                     };
+                    if let Some(fires) = fired.take() {
+                        break Handed::Fires(fires);
+                    }
                 }
                 Step::Link(target) => {
                     let resumes_waiting = target.waits_on(&**self);
@@ -523,24 +579,26 @@ impl Chain {
                         // This chain was returned to the waiting one: no handle is left
                         // to read it, so it keeps no result (and allocates no `()`).
                         self.update_flags(|flags| flags.running = false);
-                        return Some(target);
+                        return Handed::To(target);
                     }
                     outcome = Outcome::value(());
                     if accepted {
-                        break Some(target);
+                        break Handed::To(target);
                     }
                 }
             }
             if self.is_paused() {
-                break None;
+                break Handed::Nothing;
             }
         };
         self.slot.set(Slot::Done(outcome));
         self.update_flags(|flags| {
-            flags.running = false;
+            // Fires of its last step are yet to run: the chain stays `running` until the
+            // run loop comes back to it, as it would while the step fired them itself.
+            flags.running = matches!(handed, Handed::Fires(_));
             flags.unseen = unseen;
         });
-        handed_to
+        handed
     }
 
     /// A coroutine's driver has finished: the chain counts as called from now on.
@@ -608,24 +666,66 @@ impl Drop for Chain {
     }
 }
 
+/// Where the result went when `Chain::process` stopped.
+enum Handed {
+    /// Nowhere: the chain ran out of steps, paused, or waits on another chain.
+    Nothing,
+    /// Through a link, to this chain, which now has it and should run.
+    To(Rc<Chain>),
+    /// The chain's last step fired these; the chain itself stays `running` until they ran.
+    Fires(Fires),
+}
+
+/// The run loop's stack of what is left to do.
+enum Work {
+    /// Go on with this chain.
+    Resume(Rc<Chain>),
+    /// Go on with this chain, which stayed `running` while the Deferreds its step fired ran.
+    AfterFires(Rc<Chain>),
+    /// Fire this chain, then run it.
+    Fire(Rc<Chain>, Outcome),
+}
+
 /// Runs `start` (beginning with `first`, if given) and every chain its result flows into,
 /// with an explicit stack.
 pub(crate) fn run(start: Rc<Chain>, first: Option<Step>) {
-    let mut stack: Vec<Rc<Chain>> = Vec::new();
+    let mut stack: Vec<Work> = Vec::new();
     let mut current = start;
     let mut first = first;
     loop {
-        if let Some(target) = current.process(first.take()) {
-            if current.has_steps() {
-                stack.push(current);
+        match current.process(first.take()) {
+            Handed::Nothing => {}
+            Handed::To(target) => {
+                if current.has_steps() {
+                    stack.push(Work::Resume(current));
+                }
+                current = target;
+                continue;
             }
-            current = target;
-            continue;
+            Handed::Fires(fires) => {
+                stack.push(Work::AfterFires(current.clone()));
+                stack.extend(
+                    fires
+                        .into_stack_order()
+                        .map(|(chain, outcome)| Work::Fire(chain, outcome)),
+                );
+            }
         }
-        match stack.pop() {
-            Some(next) => current = next,
-            None => return,
-        }
+        current = loop {
+            match stack.pop() {
+                Some(Work::Resume(next)) => break next,
+                Some(Work::AfterFires(next)) => {
+                    next.update_flags(|flags| flags.running = false);
+                    break next;
+                }
+                Some(Work::Fire(target, outcome)) => {
+                    if target.accept(outcome, None) {
+                        break target;
+                    }
+                }
+                None => return,
+            }
+        };
     }
 }
 

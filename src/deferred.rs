@@ -3,6 +3,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
+use std::time::Duration;
 
 use crate::chain::{Callback, Chain, Outcome, Step};
 use crate::controller::Controller;
@@ -12,6 +13,7 @@ use crate::guard::{dispose, guarded};
 use crate::output::{CallbackOutput, Produced};
 use crate::resolver::Resolver;
 use crate::step::{OnBoth, OnEither, OnFailure, OnValue};
+use crate::time::Clock;
 
 /// A placeholder for a result of type `T` that may not be there yet, with a chain of callbacks
 /// and errbacks that will process it: Twisted's `Deferred`.
@@ -393,6 +395,30 @@ impl<T: 'static> Deferred<T> {
             }
             State::Spent => unreachable!("a Deferred is only consumed once"),
         }
+    }
+
+    /// Cancels this Deferred if it has no result after `timeout` on `clock`, and then fails
+    /// it with a [`TimeoutError`](crate::TimeoutError): Twisted's `d.addTimeout(timeout,
+    /// clock)`, as a method that chains. The same as [`add_timeout`](crate::add_timeout),
+    /// which says exactly what is cancelled and when.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use deferreds::{testing, Deferred, Failure, TestClock, TimeoutError};
+    ///
+    /// let clock = TestClock::new();
+    /// let (request, _resolver) = Deferred::<&str>::new();
+    /// let answer = request
+    ///     .add_timeout(Duration::from_secs(3), &clock)
+    ///     .add_errback(|failure: Failure| {
+    ///         failure.trap::<TimeoutError>()?;
+    ///         Ok("no answer in time")
+    ///     });
+    /// clock.advance(Duration::from_secs(3));
+    /// assert_eq!(testing::success_result_of(answer), "no answer in time");
+    /// ```
+    pub fn add_timeout<C: Clock + ?Sized>(self, timeout: Duration, clock: &C) -> Deferred<T> {
+        crate::time::add_timeout(self, timeout, clock)
     }
 
     /// Stops callbacks from running until as many [`unpause`](Self::unpause) calls. A result

@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 
 use super::errors::{FailureGroup, FirstError};
+use super::keep_waiting::{keep_waiting, relayed};
 use super::watch::{cancel_reporting_panics, never, slots, watch, Sink};
 use crate::chain::Chain;
 use crate::deferred::Deferred;
@@ -206,13 +207,12 @@ pub(super) fn combine<T: 'static, C: Collector<T>>(
         mode,
         value: PhantomData,
     });
-    let canceller = Rc::downgrade(&shared);
-    let (combined, resolver) = Deferred::with_canceller(move |_| {
-        if let Some(shared) = canceller.upgrade() {
-            shared.cancel();
-        }
-    });
+    let (combined, resolver) = Combined::unfired(&shared);
     shared.resolver.set(Some(resolver));
+    let combined = match mode {
+        Mode::List => relayed(combined),
+        Mode::Race => combined,
+    };
     for (index, input) in inputs.into_iter().enumerate() {
         if mode == Mode::Race && shared.decided.get() {
             // Already won: a later input is a loser from the start.
@@ -234,6 +234,17 @@ pub(super) fn combine<T: 'static, C: Collector<T>>(
 }
 
 impl<T: 'static, C: Collector<T>> Combined<T, C> {
+    /// A new pending Deferred for the combinator to fire, whose cancel cancels the inputs.
+    #[track_caller]
+    fn unfired(shared: &Rc<Self>) -> (Deferred<C::Output>, Resolver<C::Output>) {
+        let canceller = Rc::downgrade(shared);
+        Deferred::with_canceller(move |own| {
+            if let Some(shared) = canceller.upgrade() {
+                shared.cancel(own);
+            }
+        })
+    }
+
     /// Input `index` has a result. Returns the failure to leave in its chain.
     fn record(&self, index: usize, result: Result<T, Failure>) -> Option<Failure> {
         let (result, kept) = match result {
@@ -283,33 +294,53 @@ impl<T: 'static, C: Collector<T>> Combined<T, C> {
         }
     }
 
-    /// The combined Deferred's canceller: cancels every input still pending.
-    fn cancel(&self) {
+    /// The combined Deferred's canceller (`own` fires the chain being cancelled): cancels
+    /// every input still without a result.
+    fn cancel(self: &Rc<Self>, own: Resolver<C::Output>) {
         self.cancelling.set(true);
         self.cancel_pending(None);
         self.cancelling.set(false);
-        // If the inputs' results did not fire the combined Deferred, it fails with
-        // `CancelledError` right after this; whatever comes later is not needed.
-        self.decided.set(true);
-        drop(self.collector.take());
+        if self.decided.get() {
+            return;
+        }
+        match self.mode {
+            // Twisted's `DeferredList.cancel`: the list fires when every input has a result,
+            // however long those whose cancel gave none yet take.
+            Mode::List => {
+                let (next, resolver) = Combined::unfired(self);
+                let cancelled = self.resolver.replace(Some(resolver));
+                keep_waiting(own, next);
+                drop(cancelled); // its chain has fired: dropping it abandons nothing
+            }
+            // Twisted's `race`: it fails with `CancelledError` right after this; whatever
+            // comes later is not needed.
+            Mode::Race => {
+                self.decided.set(true);
+                drop(self.collector.take());
+                drop(self.pending.take());
+            }
+        }
     }
 
-    /// Cancels, in input order, every input still pending except `spare`, each once. Their
-    /// results arrive (and may decide) during the loop.
+    /// Cancels, in input order, every input still without a result except `spare`. Their
+    /// results arrive (and may decide) during the loop. Once decided, the inputs are no
+    /// longer kept; until then, those still without a result stay, for a later cancel.
     fn cancel_pending(&self, spare: Option<usize>) {
         let mut index = 0;
         loop {
-            let next = match self.pending.borrow_mut().get_mut(index) {
+            let next = match self.pending.borrow().get(index) {
                 None => break,
                 Some(_) if Some(index) == spare => None,
-                Some(slot) => slot.take(),
+                Some(slot) => slot.clone(),
             };
             index += 1;
             if let Some(chain) = next {
                 cancel_reporting_panics(&chain);
             }
         }
-        drop(self.pending.take());
+        if self.decided.get() {
+            drop(self.pending.take());
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod combine;
 mod deferred_list;
 mod errors;
 mod fan_out;
+mod keep_waiting;
 mod watch;
 
 pub use deferred_list::{gather_results, race, DeferredList};

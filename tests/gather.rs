@@ -226,3 +226,41 @@ fn callbacks_on_the_gathering_run_when_the_last_input_fires() {
     r2.callback(2);
     assert_eq!(success_result_of(sum), 42);
 }
+
+/// Cancelling only cancels the inputs: an input that keeps its result to itself (paused) keeps
+/// the gathering waiting, and once unpaused its `CancelledError` fails it (Twisted's
+/// `gatherResults` is a `DeferredList`: `FirstError[#0, CancelledError]`).
+#[test]
+fn a_cancelled_gathering_waits_for_a_paused_input() {
+    let (mut d1, _r1) = Deferred::<u8>::new();
+    let controller = d1.controller();
+    d1.pause();
+    let (d2, _r2) = Deferred::<u8>::with_canceller(|resolver| resolver.callback(2));
+    let gathered = DeferredList::new(vec![d1, d2])
+        .consume_errors(true)
+        .fire_on_one_errback();
+    gathered.cancel();
+    assert_no_result(&gathered);
+    controller.unpause();
+    let failure = failure_result_of(gathered);
+    let first = failure.downcast_ref::<FirstError>().unwrap();
+    assert_eq!(first.index, 0);
+    assert!(first.failure.check::<CancelledError>());
+}
+
+/// An input whose canceller panicked keeps the gathering waiting; its later value is
+/// gathered with the others (Twisted: `[1, 2]`).
+#[test]
+fn a_cancelled_gathering_gathers_a_late_value() {
+    let reports = capture_unhandled(|| {
+        let (d1, r1) = Deferred::<u8>::with_canceller(|_| panic!("canceller failed"));
+        let (d2, _r2) = Deferred::<u8>::with_canceller(|resolver| resolver.callback(2));
+        let gathered = gather_results(vec![d1, d2]);
+        gathered.cancel();
+        assert_no_result(&gathered);
+        r1.callback(1);
+        assert_eq!(success_result_of(gathered), [1, 2]);
+    });
+    assert_eq!(reports.len(), 1);
+    assert!(reports[0].failure().check::<deferreds::PanicError>());
+}

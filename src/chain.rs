@@ -163,12 +163,21 @@ struct Flags {
     paused: u16,
 }
 
-type Canceller = Box<dyn FnOnce(&Rc<Chain>)>;
+/// What cancelling an unfired chain does, besides what every cancel does.
+pub(crate) enum OnCancel {
+    /// Twisted's canceller: called once; if it did not fire the chain, the chain fails with
+    /// `CancelledError`.
+    Canceller(Box<dyn FnOnce(&Rc<Chain>)>),
+    /// Passes the cancel on, each time the chain is cancelled before it fires, and leaves
+    /// the outcome to whoever fires it: Twisted's `DeferredList.cancel`, which cancels the
+    /// inputs and lets the list fire from their results.
+    Forward(Rc<dyn Fn()>),
+}
 
 /// What only some chains need, kept out of line so a plain chain stays small.
 #[derive(Default)]
 struct Extra {
-    canceller: Option<Canceller>,
+    canceller: Option<OnCancel>,
     debug: Option<DebugInfo>,
 }
 
@@ -181,7 +190,7 @@ pub struct Chain {
 }
 
 impl Chain {
-    pub(crate) fn new(canceller: Option<Canceller>, created: Option<Trace>) -> Rc<Self> {
+    pub(crate) fn new(canceller: Option<OnCancel>, created: Option<Trace>) -> Rc<Self> {
         let extra = (canceller.is_some() || created.is_some()).then(|| {
             Box::new(Extra {
                 canceller,
@@ -451,8 +460,9 @@ impl Chain {
     }
 
     /// Twisted's `cancel`: an unfired chain calls its canceller and, if that did not fire it,
-    /// fails with `CancelledError`; a chain waiting on another forwards the cancel to the
-    /// innermost one it waits on; a chain with a result is left alone.
+    /// fails with `CancelledError` (a forwarding chain only passes the cancel on); a chain
+    /// waiting on another forwards the cancel to the innermost one it waits on; a chain with
+    /// a result is left alone.
     ///
     /// A canceller that panics is reported as unhandled (a [`PanicError`](crate::PanicError)),
     /// and the cancel goes on as if it had returned: a cancelled chain never stays waiting.
@@ -461,19 +471,7 @@ impl Chain {
         let (mut mark, mut walked) = (self.clone(), 0_usize);
         loop {
             if !target.has_fired() {
-                let canceller = target.with_extra(|extra| extra.as_mut()?.canceller.take());
-                if let Some(canceller) = canceller {
-                    target.update_flags(|flags| flags.cancelling = true);
-                    let ran = guarded_as(PanicSource::Canceller, || canceller(&target));
-                    target.update_flags(|flags| flags.cancelling = false);
-                    if let Err(panicked) = ran {
-                        crate::unhandled::report(panicked, None);
-                    }
-                }
-                if !target.has_fired() {
-                    let cancelled = Failure::of_library(CancelledError);
-                    target.fire(Outcome::Failure(cancelled), None);
-                }
+                target.cancel_unfired();
                 return;
             }
             let inner = target.peek_slot(|slot| match slot {
@@ -599,6 +597,42 @@ impl Chain {
             flags.unseen = unseen;
         });
         handed
+    }
+
+    /// Cancels this chain, which has not fired: see [`cancel`](Self::cancel).
+    fn cancel_unfired(self: &Rc<Self>) {
+        let on_cancel = self.with_extra(|extra| {
+            let kept = &mut extra.as_mut()?.canceller;
+            match kept {
+                // A forwarder stays for the next cancel, until the chain fires.
+                Some(OnCancel::Forward(forward)) => Some(OnCancel::Forward(forward.clone())),
+                _ => kept.take(),
+            }
+        });
+        self.update_flags(|flags| flags.cancelling = true);
+        let ran = guarded_as(PanicSource::Canceller, || match on_cancel {
+            Some(OnCancel::Canceller(canceller)) => canceller(self),
+            Some(OnCancel::Forward(forward)) => forward(),
+            None => {}
+        });
+        self.update_flags(|flags| flags.cancelling = false);
+        if let Err(panicked) = ran {
+            crate::unhandled::report(panicked, None);
+        }
+        if !self.has_fired() && !self.forwards_cancels() {
+            let cancelled = Failure::of_library(CancelledError);
+            self.fire(Outcome::Failure(cancelled), None);
+        }
+    }
+
+    /// Does a cancel of this unfired chain only pass the cancel on?
+    fn forwards_cancels(&self) -> bool {
+        self.with_extra(|extra| {
+            matches!(
+                extra.as_ref().and_then(|e| e.canceller.as_ref()),
+                Some(OnCancel::Forward(_))
+            )
+        })
     }
 
     /// A coroutine's driver has finished: the chain counts as called from now on.

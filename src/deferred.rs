@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::chain::{Callback, Chain, Outcome, Step};
+use crate::chain::{Callback, Chain, OnCancel, Outcome, Step};
 use crate::controller::Controller;
 use crate::debug::trace_if_debugging;
 use crate::failure::Failure;
@@ -114,7 +114,7 @@ impl<T: 'static> Deferred<T> {
         let canceller = Box::new(move |chain: &Rc<Chain>| {
             canceller(Resolver::for_canceller(chain.clone()));
         });
-        let chain = Chain::new(Some(canceller), trace_if_debugging());
+        let chain = Chain::new(Some(OnCancel::Canceller(canceller)), trace_if_debugging());
         (Deferred::from_chain(chain.clone()), Resolver::new(chain))
     }
 
@@ -125,6 +125,19 @@ impl<T: 'static> Deferred<T> {
     pub(crate) fn with_stopper(stop: impl FnOnce(Resolver<T>) + 'static) -> (Self, Resolver<T>) {
         let (d, resolver) = Deferred::with_canceller(stop);
         (d, resolver.abandoning_on_drop())
+    }
+
+    /// A Deferred for a producer the library runs (a combinator) whose cancel, each time
+    /// the Deferred is cancelled before it fires, only calls `forward`: the producer passes
+    /// the cancel on and fires the Deferred when it can (Twisted's `DeferredList.cancel`,
+    /// which cancels the inputs and lets the list fire from their results). A resolver
+    /// dropped unfired abandons it.
+    #[track_caller]
+    pub(crate) fn with_cancel_forwarder(forward: impl Fn() + 'static) -> (Self, Resolver<T>) {
+        let on_cancel = OnCancel::Forward(Rc::new(forward));
+        let chain = Chain::new(Some(on_cancel), trace_if_debugging());
+        let resolver = Resolver::new(chain.clone()).abandoning_on_drop();
+        (Deferred::from_chain(chain), resolver)
     }
 
     /// A Deferred that already has `value`: callbacks added to it run at once.

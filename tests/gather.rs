@@ -226,3 +226,47 @@ fn callbacks_on_the_gathering_run_when_the_last_input_fires() {
     r2.callback(2);
     assert_eq!(success_result_of(sum), 42);
 }
+
+/// Cancelling only cancels the inputs: an input that keeps its result to itself (paused) keeps
+/// the gathering waiting, and once unpaused its `CancelledError` fails it (Twisted's
+/// `gatherResults` is a `DeferredList`: `FirstError[#0, CancelledError]`).
+#[test]
+fn a_cancelled_gathering_waits_for_a_paused_input() {
+    let (mut d1, _r1) = Deferred::<u8>::new();
+    let controller = d1.controller();
+    d1.pause();
+    let (d2, _r2) = Deferred::<u8>::with_canceller(|resolver| resolver.callback(2));
+    let gathered = DeferredList::new(vec![d1, d2])
+        .consume_errors(true)
+        .fire_on_one_errback();
+    gathered.cancel();
+    assert_no_result(&gathered);
+    controller.unpause();
+    let failure = failure_result_of(gathered);
+    let first = failure.downcast_ref::<FirstError>().unwrap();
+    assert_eq!(first.index, 0);
+    assert!(first.failure.check::<CancelledError>());
+}
+
+/// An input whose canceller panicked does not keep the gathering waiting (Twisted's would,
+/// until the input fires): a cancelled Deferred never stays waiting, so the input fails with
+/// `CancelledError`, the gathering with it, and the panic is reported.
+#[test]
+fn a_panicking_input_canceller_still_cancels_the_gathering() {
+    let reports = capture_unhandled(|| {
+        let (d1, r1) = Deferred::<u8>::with_canceller(|_| panic!("canceller failed"));
+        let (d2, _r2) = Deferred::<u8>::with_canceller(|resolver| resolver.callback(2));
+        let gathered = gather_results(vec![d1, d2]);
+        gathered.cancel();
+        r1.callback(1); // too late: ignored
+        let failure = failure_result_of(gathered);
+        let first = failure.downcast_ref::<FirstError>().unwrap();
+        assert_eq!(first.index, 0);
+        assert!(first.failure.check::<CancelledError>());
+    });
+    // The panic, and the input's own failure: without `consume_errors`, it stays in the
+    // input's chain, as with Twisted's `gatherResults`.
+    assert_eq!(reports.len(), 2, "{reports:#?}");
+    assert!(reports[0].failure().check::<deferreds::PanicError>());
+    assert!(reports[1].failure().check::<CancelledError>());
+}

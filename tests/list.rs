@@ -346,16 +346,17 @@ fn test_cancel_deferred_list_with_original_deferreds() {
 
 /// 95 `test_cancelDeferredListWithException`: a canceller that panics is reported once and
 /// the other inputs are still cancelled. (Twisted leaves the input whose canceller raised
-/// unfired; here a cancelled Deferred never stays waiting, so it fails with
-/// `CancelledError` like the others, and the list has every result.)
+/// unfired, and the list waits for it; here a cancelled Deferred never stays waiting, so it
+/// fails with `CancelledError` like the others, and the list has every result.)
 #[test]
 fn test_cancel_deferred_list_with_exception() {
     let reports = capture_unhandled(|| {
-        let (d1, _r1) = Deferred::<()>::with_canceller(|_| panic!("test"));
+        let (d1, r1) = Deferred::<()>::with_canceller(|_| panic!("test"));
         let (d2, _r2, seen2) = watched::<()>();
         let dl = DeferredList::new(vec![d1, d2]).consume_errors(true).all();
         dl.cancel();
         assert!(is_cancelled(&seen2.borrow()[0]));
+        r1.callback(()); // too late: ignored
         let results = success_result_of(dl);
         assert_eq!(results.len(), 2);
         assert!(results.iter().all(is_cancelled));
@@ -573,18 +574,21 @@ fn cancelling_twice_cancels_each_input_once() {
     assert!(success_result_of(dl).iter().all(is_cancelled));
 }
 
-/// A paused input does not deliver its cancellation, so the list fails with its own
-/// `CancelledError`; the input's later result is ignored.
+/// A paused input keeps its cancellation to itself until unpaused, so the list waits for it
+/// and then has its `CancelledError` in its slot (Twisted's `DeferredList.cancel` only
+/// cancels the inputs).
 #[test]
-fn cancelling_with_a_paused_input_fails_the_list() {
+fn cancelling_waits_for_a_paused_input() {
     let (mut d1, _r1) = Deferred::<u8>::new();
     let controller = d1.controller();
     d1.pause();
     let (d2, _r2) = Deferred::<u8>::new();
     let dl = DeferredList::new(vec![d1, d2]).consume_errors(true).all();
     dl.cancel();
-    assert!(failure_result_of(dl).check::<CancelledError>());
-    controller.unpause(); // its CancelledError now reaches the list, which ignores it
+    assert_no_result(&dl);
+    assert!(!dl.is_called()); // as Twisted's `called`: the list has not fired
+    controller.unpause();
+    assert!(success_result_of(dl).iter().all(is_cancelled));
 }
 
 /// An input waiting on a Deferred returned by its callback: cancelling the list cancels
@@ -598,6 +602,255 @@ fn cancelling_reaches_the_deferred_an_input_waits_on() {
     dl.cancel();
     assert_eq!(inner_cancels.get(), 1);
     assert!(is_cancelled(&success_result_of(dl)[0]));
+}
+
+/// An input whose canceller panics.
+fn panicking_canceller<T: 'static>() -> (Deferred<T>, Resolver<T>) {
+    Deferred::with_canceller(|_| panic!("canceller failed"))
+}
+
+fn panic_messages(reports: &[UnhandledError]) -> Vec<String> {
+    (reports.iter())
+        .map(|r| {
+            r.failure()
+                .downcast_ref::<PanicError>()
+                .unwrap()
+                .message()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// An input whose canceller panics does not keep the cancelled list waiting (Twisted's
+/// would wait until it fires): the panic is reported, and the input fails with
+/// `CancelledError` like any cancelled Deferred; its resolver fired later is ignored.
+#[test]
+fn a_panicking_input_canceller_is_reported_and_the_input_cancelled() {
+    let reports = capture_unhandled(|| {
+        let (d1, r1) = panicking_canceller::<&str>();
+        let (d2, _r2) = Deferred::<&str>::new();
+        let dl = DeferredList::new(vec![d1, d2]).consume_errors(true).all();
+        dl.cancel();
+        r1.callback("late");
+        assert!(success_result_of(dl).iter().all(is_cancelled));
+    });
+    assert_eq!(panic_messages(&reports), ["canceller failed"]);
+}
+
+/// `fire_on_one_errback`: the paused input's cancellation is hidden, so the next input's
+/// `CancelledError` fails the list at once (Twisted: `FirstError[#1, CancelledError]`); the
+/// paused one's, once unpaused, changes nothing.
+#[test]
+fn a_cancelled_fire_on_one_errback_list_fails_with_the_first_failure_it_sees() {
+    let (mut d1, _r1) = Deferred::<u8>::new();
+    let controller = d1.controller();
+    d1.pause();
+    let (d2, _r2) = Deferred::<u8>::new();
+    let dl = DeferredList::new(vec![d1, d2])
+        .consume_errors(true)
+        .fire_on_one_errback();
+    dl.cancel();
+    let failure = failure_result_of(dl);
+    let first = failure.downcast_ref::<FirstError>().unwrap();
+    assert_eq!(first.index, 1);
+    assert!(first.failure.check::<CancelledError>());
+    controller.unpause();
+}
+
+/// `fire_on_one_errback` over a paused input alone: the list waits for its unpause, then
+/// fails with `FirstError[#0, CancelledError]`.
+#[test]
+fn a_cancelled_fire_on_one_errback_list_waits_for_a_paused_input() {
+    let (mut d1, _r1) = Deferred::<u8>::new();
+    let controller = d1.controller();
+    d1.pause();
+    let dl = DeferredList::new(vec![d1])
+        .consume_errors(true)
+        .fire_on_one_errback();
+    dl.cancel();
+    assert_no_result(&dl);
+    controller.unpause();
+    let failure = failure_result_of(dl);
+    let first = failure.downcast_ref::<FirstError>().unwrap();
+    assert_eq!(first.index, 0);
+    assert!(first.failure.check::<CancelledError>());
+}
+
+/// `fire_on_one_errback`: a paused input whose canceller fires it with a value, and another
+/// whose canceller fires with one: once unpaused, every value (Twisted: `[1, 2]`).
+#[test]
+fn a_cancelled_fire_on_one_errback_list_gathers_late_values() {
+    let (mut d1, _r1) = Deferred::<u8>::with_canceller(|resolver| resolver.callback(1));
+    let controller = d1.controller();
+    d1.pause();
+    let (d2, _r2) = Deferred::<u8>::with_canceller(|resolver| resolver.callback(2));
+    let dl = DeferredList::new(vec![d1, d2])
+        .consume_errors(true)
+        .fire_on_one_errback();
+    dl.cancel();
+    assert_no_result(&dl);
+    controller.unpause();
+    assert_eq!(success_result_of(dl), [1, 2]);
+}
+
+/// `fire_on_one_callback`: a paused input whose canceller fires it with a value wins once
+/// unpaused, though the other input failed meanwhile (Twisted: `('v1', 0)`).
+#[test]
+fn a_cancelled_fire_on_one_callback_list_waits_for_a_paused_value() {
+    let (mut d1, _r1) = Deferred::<&str>::with_canceller(|resolver| resolver.callback("v1"));
+    let controller = d1.controller();
+    d1.pause();
+    let (d2, _r2) = Deferred::<&str>::new();
+    let dl = DeferredList::new(vec![d1, d2])
+        .consume_errors(true)
+        .fire_on_one_callback();
+    dl.cancel();
+    assert_no_result(&dl);
+    controller.unpause();
+    assert_eq!(success_result_of(dl), (0, "v1"));
+}
+
+/// `fire_on_one_callback`: an input whose canceller panicked is cancelled like the other,
+/// so no input succeeds and the list fails with both `CancelledError`s.
+#[test]
+fn a_cancelled_fire_on_one_callback_list_counts_a_panicking_canceller_as_cancelled() {
+    let reports = capture_unhandled(|| {
+        let (d1, r1) = panicking_canceller::<&str>();
+        let (d2, _r2) = Deferred::<&str>::new();
+        let dl = DeferredList::new(vec![d1, d2])
+            .consume_errors(true)
+            .fire_on_one_callback();
+        dl.cancel();
+        r1.callback("late");
+        let failure = failure_result_of(dl);
+        let group = failure.downcast_ref::<deferreds::FailureGroup>().unwrap();
+        assert_eq!(group.failures.len(), 2);
+        assert!(group.failures.iter().all(|f| f.check::<CancelledError>()));
+    });
+    assert_eq!(panic_messages(&reports), ["canceller failed"]);
+}
+
+/// Without `consume_errors`, the late inputs' failures are also their own, reported once each.
+#[test]
+fn a_cancelled_list_without_consume_errors_reports_each_late_failure() {
+    let reports = capture_unhandled(|| {
+        let (mut d1, _r1) = Deferred::<u8>::new();
+        let controller = d1.controller();
+        d1.pause();
+        let (d2, _r2) = Deferred::<u8>::new();
+        let dl = DeferredList::new(vec![d1, d2]).all();
+        dl.cancel();
+        assert_no_result(&dl);
+        controller.unpause();
+        drop(controller);
+        assert!(success_result_of(dl).iter().all(is_cancelled));
+    });
+    assert_eq!(reports.len(), 2);
+    assert!((reports.iter()).all(|r| r.failure().check::<CancelledError>()));
+}
+
+/// Cancelling twice cancels each input still without a result again, as Twisted's loop
+/// does: an input that is paused has a result already and is left alone, and those
+/// cancelled before (one of them through a canceller that panicked) are not touched.
+#[test]
+fn cancelling_a_waiting_list_again_cancels_the_inputs_still_without_a_result() {
+    let reports = capture_unhandled(|| {
+        let (mut d1, _r1) = Deferred::<u8>::new();
+        let controller = d1.controller();
+        d1.pause();
+        let (d2, _r2) = panicking_canceller::<u8>();
+        let (d3, _r3, cancels3) = counted::<u8>();
+        let dl = DeferredList::new(vec![d1, d2, d3])
+            .consume_errors(true)
+            .all();
+        dl.cancel();
+        assert_no_result(&dl);
+        dl.cancel();
+        assert_eq!(cancels3.get(), 1);
+        assert_no_result(&dl); // still waiting for the paused one
+        controller.unpause();
+        assert!(success_result_of(dl).iter().all(is_cancelled));
+    });
+    assert_eq!(panic_messages(&reports), ["canceller failed"]);
+}
+
+/// Callbacks added to the list after it was cancelled run when it fires, with its result.
+#[test]
+fn callbacks_added_to_a_cancelled_list_run_when_it_fires() {
+    let (mut d1, _r1) = Deferred::<u8>::with_canceller(|resolver| resolver.callback(9));
+    let controller = d1.controller();
+    d1.pause();
+    let dl = DeferredList::new(vec![d1]).consume_errors(true).all();
+    dl.cancel();
+    let ran = Rc::new(Cell::new(false));
+    let flag = ran.clone();
+    let dl = dl.add_callback(move |results| {
+        flag.set(true);
+        Ok(results.into_iter().map(Result::ok).collect::<Vec<_>>())
+    });
+    assert!(!ran.get());
+    controller.unpause();
+    assert_eq!(success_result_of(dl), [Some(9)]);
+}
+
+/// A list paused by its owner when cancelled: its result waits for the unpause, whether its
+/// inputs' cancellation decides it at once or later.
+#[test]
+fn a_paused_list_that_is_cancelled_fires_when_unpaused() {
+    let reports = capture_unhandled(|| {
+        let (d1, r1) = panicking_canceller::<u8>();
+        let mut dl = DeferredList::new(vec![d1]).consume_errors(true).all();
+        dl.pause();
+        dl.cancel();
+        r1.callback(4); // too late: the input was cancelled
+        assert_no_result(&dl);
+        dl.unpause();
+        assert!(is_cancelled(&success_result_of(dl)[0]));
+
+        let (d2, _r2) = Deferred::<u8>::new();
+        let mut dl = DeferredList::new(vec![d2]).consume_errors(true).all();
+        dl.pause();
+        dl.cancel();
+        assert_no_result(&dl);
+        dl.unpause();
+        assert!(success_result_of(dl).iter().all(is_cancelled));
+    });
+    assert_eq!(reports.len(), 1);
+}
+
+/// A cancelled list whose waited-for input is abandoned (its resolver dropped) records the
+/// abandonment in that input's slot.
+#[test]
+fn a_cancelled_list_records_an_input_abandoned_later() {
+    let (mut d1, r1) = Deferred::<u8>::new();
+    let controller = d1.controller();
+    d1.pause();
+    let (d2, r2) = Deferred::<u8>::new();
+    let (d2, _) = recorded(d2);
+    let dl = DeferredList::new(vec![d1, d2]).consume_errors(true).all();
+    drop(r2); // d2 is abandoned before the cancel
+    dl.cancel();
+    drop(r1);
+    controller.unpause();
+    let result = success_result_of(dl);
+    assert!(is_cancelled(&result[0]));
+    assert!(result[1].as_ref().unwrap_err().check::<AbandonedError>());
+}
+
+/// Once the list has fired, cancelling it goes on to the Deferred its callbacks wait on, as
+/// for any Deferred (Twisted's `DeferredList.cancel` does nothing then).
+#[test]
+fn cancelling_a_fired_list_reaches_the_deferred_its_callbacks_wait_on() {
+    let (d1, r1, input_cancels) = counted::<u8>();
+    let (inner, _fire_inner, inner_cancels) = counted::<u8>();
+    let dl = DeferredList::new(vec![d1])
+        .consume_errors(true)
+        .all()
+        .add_callback(move |_| inner);
+    r1.callback(1);
+    dl.cancel();
+    assert_eq!((input_cancels.get(), inner_cancels.get()), (0, 1));
+    assert!(failure_result_of(dl).check::<CancelledError>());
 }
 
 /// An input whose resolver is dropped fails with `AbandonedError`, which the list records.

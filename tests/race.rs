@@ -240,3 +240,39 @@ fn failures_wait_for_a_success_and_keep_input_order() {
     let group = failure.downcast_ref::<FailureGroup>().unwrap();
     assert_eq!(group, &FailureGroup::new(failures));
 }
+
+/// Unlike a `DeferredList`, a cancelled race does not wait for an input whose cancel gave it
+/// no result yet: as Twisted's `race`, it fails with its own `CancelledError` at once, and
+/// that input's later result is not needed.
+#[test]
+fn a_cancelled_race_does_not_wait_for_a_paused_input() {
+    let (mut d1, _r1) = Deferred::<u8>::new();
+    let controller = d1.controller();
+    d1.pause();
+    let (d2, _r2) = Deferred::<u8>::new();
+    let raced = race(vec![d1, d2]);
+    raced.cancel();
+    assert!(failure_result_of(raced).check::<CancelledError>());
+    let reports = capture_unhandled(|| controller.unpause());
+    assert!(reports.is_empty());
+}
+
+/// A canceller that panics is reported, the other inputs are still cancelled, and the race
+/// fails with `CancelledError` (Twisted's `race` lets the exception out of `cancel`, leaving
+/// the rest uncancelled).
+#[test]
+fn a_cancelled_race_reports_a_panicking_canceller_and_cancels_the_rest() {
+    let reports = capture_unhandled(|| {
+        let (d1, r1) = Deferred::<u8>::with_canceller(|_| panic!("canceller failed"));
+        let cancelled = Rc::new(Cell::new(0));
+        let count = cancelled.clone();
+        let (d2, _r2) = Deferred::<u8>::with_canceller(move |_| count.set(count.get() + 1));
+        let raced = race(vec![d1, d2]);
+        raced.cancel();
+        assert_eq!(cancelled.get(), 1);
+        assert!(failure_result_of(raced).check::<CancelledError>());
+        r1.callback(1); // too late: dropped
+    });
+    assert_eq!(reports.len(), 1);
+    assert!(reports[0].failure().check::<deferreds::PanicError>());
+}

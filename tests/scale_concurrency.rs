@@ -11,6 +11,91 @@ use deferreds::{
 
 const MILLION: u64 = 1_000_000;
 
+/// Counts, per thread, the bytes allocated and not yet freed, so that a test can tell what a
+/// loop left behind on the heap (other tests' threads do not disturb it).
+struct Counting;
+
+thread_local! {
+    static HELD: Cell<i64> = const { Cell::new(0) };
+}
+
+fn held_change(bytes: i64) {
+    // `try_with`: the allocator also runs while thread-locals are being torn down.
+    let _ = HELD.try_with(|held| held.set(held.get() + bytes));
+}
+
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        held_change(layout.size() as i64);
+        std::alloc::System.alloc(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        held_change(-(layout.size() as i64));
+        std::alloc::System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The heap bytes `body` left held on this thread.
+fn bytes_left_by(body: impl FnOnce()) -> i64 {
+    let before = HELD.with(Cell::get);
+    body();
+    HELD.with(Cell::get) - before
+}
+
+/// Bytes a line of waiters may keep for waiters nobody holds: a few dozen at most.
+const DROPPED_WAITERS_BUDGET: i64 = 32 * 1024;
+
+/// A million gets whose Deferreds are dropped at once, with no put: the queue does not keep
+/// them (each kept one would hold a chain of a few hundred bytes).
+#[test]
+fn a_million_dropped_gets_leave_the_queue_empty_handed() {
+    let queue = DeferredQueue::<u64>::new();
+    let left = bytes_left_by(|| {
+        for _ in 0..MILLION {
+            drop(queue.get().unwrap());
+        }
+    });
+    assert!(left < DROPPED_WAITERS_BUDGET, "{left} bytes left");
+    assert_eq!(queue.waiting(), 0);
+    queue.put(7).unwrap();
+    assert_eq!(success_result_of(queue.get().unwrap()), 7);
+}
+
+/// Likewise a million acquires of a held lock, and of a semaphore with no token free.
+#[test]
+fn a_million_dropped_acquires_leave_nothing_behind() {
+    let lock = DeferredLock::new();
+    let held = lock.acquire();
+    let left = bytes_left_by(|| {
+        for _ in 0..MILLION {
+            drop(lock.acquire());
+        }
+    });
+    assert!(left < DROPPED_WAITERS_BUDGET, "lock: {left} bytes left");
+    lock.release().unwrap();
+    assert!(!lock.is_locked());
+    drop(held);
+
+    let semaphore = DeferredSemaphore::new(1).unwrap();
+    let token = semaphore.acquire();
+    let left = bytes_left_by(|| {
+        for _ in 0..MILLION {
+            drop(semaphore.acquire());
+        }
+    });
+    assert!(
+        left < DROPPED_WAITERS_BUDGET,
+        "semaphore: {left} bytes left"
+    );
+    semaphore.release().unwrap();
+    assert_eq!(semaphore.tokens(), 1);
+    drop(token);
+}
+
 /// A million gets waiting, then a million puts: each get has its value, in order.
 #[test]
 fn a_million_waiting_gets_served_by_puts() {

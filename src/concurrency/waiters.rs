@@ -13,16 +13,28 @@ use crate::resolver::Resolver;
 
 /// A line of waiting Deferreds, oldest first. Each has a number, so that its canceller can
 /// find it and take it out of the line.
+///
+/// A waiter whose Deferred nobody holds any more (no handle, controller or callbacks) is
+/// taken out of the line when found: by [`pop`](Self::pop)'s callers, by
+/// [`len`](Self::len), and by [`join`](Self::join) whenever the line has doubled since it was
+/// last swept. So however many waiters are dropped unfired, the line keeps at most twice the
+/// waiters still held (or a few), and sweeping costs O(1) per join on average.
 pub(super) struct Waiters<V: 'static> {
     next: Cell<u64>,
     line: RefCell<BTreeMap<u64, Resolver<V>>>,
+    /// The length at which `join` next sweeps the line.
+    sweep_at: Cell<usize>,
 }
+
+/// The shortest line `join` sweeps: below this, dropped waiters cost little to keep.
+const SWEEP_FLOOR: usize = 16;
 
 impl<V: 'static> Default for Waiters<V> {
     fn default() -> Self {
         Waiters {
             next: Cell::new(0),
             line: RefCell::default(),
+            sweep_at: Cell::new(SWEEP_FLOOR),
         }
     }
 }
@@ -36,6 +48,9 @@ impl<V: 'static> Waiters<V> {
     /// A new Deferred at the back of the line of `owner`; cancelling it takes it out.
     #[track_caller]
     pub(super) fn join<O: HasWaiters<V>>(&self, owner: &Rc<O>) -> Deferred<V> {
+        if self.line.borrow().len() >= self.sweep_at.get() {
+            self.sweep();
+        }
         let number = self.next.get();
         self.next.set(number + 1);
         let owner: Weak<O> = Rc::downgrade(owner);
@@ -61,6 +76,11 @@ impl<V: 'static> Waiters<V> {
     /// How many are waiting: those nobody holds any more are taken out of the line first.
     /// It looks at every waiter, so the primitives only ask when they must.
     pub(super) fn len(&self) -> usize {
+        self.sweep()
+    }
+
+    /// Takes the waiters nobody holds any more out of the line; returns how many are left.
+    fn sweep(&self) -> usize {
         let gone: Vec<Resolver<V>> = {
             let mut line = self.line.borrow_mut();
             let numbers: Vec<u64> = line
@@ -74,7 +94,9 @@ impl<V: 'static> Waiters<V> {
                 .collect()
         };
         drop(gone); // outside the borrow
-        self.line.borrow().len()
+        let left = self.line.borrow().len();
+        self.sweep_at.set(SWEEP_FLOOR.max(2 * left));
+        left
     }
 }
 
@@ -149,5 +171,52 @@ impl Nested {
 impl Drop for Nested {
     fn drop(&mut self) {
         DEPTH.with(|current| current.set(self.0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Owner(Waiters<u8>);
+
+    impl HasWaiters<u8> for Owner {
+        fn waiters(&self) -> &Waiters<u8> {
+            &self.0
+        }
+    }
+
+    /// Waiters whose Deferreds are dropped at once do not pile up in the line, though nothing
+    /// ever pops or counts it: it stays within a small constant, however many join.
+    #[test]
+    fn dropped_waiters_do_not_pile_up() {
+        let owner = Rc::new(Owner(Waiters::default()));
+        for _ in 0..100_000 {
+            drop(owner.0.join(&owner));
+            assert!(owner.0.line.borrow().len() <= SWEEP_FLOOR);
+        }
+    }
+
+    /// Waiters still held are kept, in order, while the dropped ones between them go.
+    #[test]
+    fn held_waiters_stay_in_line_among_dropped_ones() {
+        let owner = Rc::new(Owner(Waiters::default()));
+        let mut held = Vec::new();
+        for n in 0..10_000 {
+            let waiter = owner.0.join(&owner);
+            if n % 100 == 0 {
+                held.push(waiter);
+            }
+        }
+        assert!(owner.0.line.borrow().len() <= 2 * held.len() + SWEEP_FLOOR);
+        assert_eq!(owner.0.len(), held.len());
+        for (value, _) in held.iter().enumerate() {
+            owner.0.pop().unwrap().callback(value as u8);
+        }
+        let values: Vec<u8> = held
+            .into_iter()
+            .map(crate::testing::success_result_of)
+            .collect();
+        assert!(values.iter().copied().eq(0..100));
     }
 }

@@ -206,12 +206,7 @@ pub(super) fn combine<T: 'static, C: Collector<T>>(
         mode,
         value: PhantomData,
     });
-    let canceller = Rc::downgrade(&shared);
-    let (combined, resolver) = Deferred::with_stopper(move |_| {
-        if let Some(shared) = canceller.upgrade() {
-            shared.cancel();
-        }
-    });
+    let (combined, resolver) = Combined::unfired(&shared);
     shared.resolver.set(Some(resolver));
     for (index, input) in inputs.into_iter().enumerate() {
         if mode == Mode::Race && shared.decided.get() {
@@ -234,6 +229,25 @@ pub(super) fn combine<T: 'static, C: Collector<T>>(
 }
 
 impl<T: 'static, C: Collector<T>> Combined<T, C> {
+    /// The pending Deferred the combinator fires, whose cancel cancels the inputs. A list's
+    /// cancel does only that (Twisted's `DeferredList.cancel`): the list fires when every
+    /// input has a result, however long those whose cancel gave none yet take. A race
+    /// fails with `CancelledError` right after, as Twisted's does.
+    #[track_caller]
+    fn unfired(shared: &Rc<Self>) -> (Deferred<C::Output>, Resolver<C::Output>) {
+        let mode = shared.mode;
+        let shared = Rc::downgrade(shared);
+        let cancel = move || {
+            if let Some(shared) = shared.upgrade() {
+                shared.cancel();
+            }
+        };
+        match mode {
+            Mode::Race => Deferred::with_stopper(move |_| cancel()),
+            Mode::List => Deferred::with_cancel_forwarder(cancel),
+        }
+    }
+
     /// Input `index` has a result. Returns the failure to leave in its chain.
     fn record(&self, index: usize, result: Result<T, Failure>) -> Option<Failure> {
         let (result, kept) = match result {
@@ -283,33 +297,38 @@ impl<T: 'static, C: Collector<T>> Combined<T, C> {
         }
     }
 
-    /// The combined Deferred's canceller: cancels every input still pending.
+    /// The combined Deferred's cancel: cancels every input still without a result. A race
+    /// needs none of them afterwards: it fails with `CancelledError` right after this.
     fn cancel(&self) {
         self.cancelling.set(true);
         self.cancel_pending(None);
         self.cancelling.set(false);
-        // If the inputs' results did not fire the combined Deferred, it fails with
-        // `CancelledError` right after this; whatever comes later is not needed.
-        self.decided.set(true);
-        drop(self.collector.take());
+        if self.mode == Mode::Race && !self.decided.get() {
+            self.decided.set(true);
+            drop(self.collector.take());
+            drop(self.pending.take());
+        }
     }
 
-    /// Cancels, in input order, every input still pending except `spare`, each once. Their
-    /// results arrive (and may decide) during the loop.
+    /// Cancels, in input order, every input still without a result except `spare`. Their
+    /// results arrive (and may decide) during the loop. Once decided, the inputs are no
+    /// longer kept; until then, those still without a result stay, for a later cancel.
     fn cancel_pending(&self, spare: Option<usize>) {
         let mut index = 0;
         loop {
-            let next = match self.pending.borrow_mut().get_mut(index) {
+            let next = match self.pending.borrow().get(index) {
                 None => break,
                 Some(_) if Some(index) == spare => None,
-                Some(slot) => slot.take(),
+                Some(slot) => slot.clone(),
             };
             index += 1;
             if let Some(chain) = next {
                 cancel_reporting_panics(&chain);
             }
         }
-        drop(self.pending.take());
+        if self.decided.get() {
+            drop(self.pending.take());
+        }
     }
 }
 

@@ -35,13 +35,35 @@ use crate::failure::Failure;
 ///
 /// # Cancelling
 ///
-/// Cancelling the list's Deferred before it fires cancels every input that has not fired
-/// yet, in input order. Their results, whatever their cancellers made them, arrive as usual:
-/// inputs whose cancellers fire them with a value contribute that value, and the list fires
-/// from them if it can; otherwise it fails with [`CancelledError`](crate::CancelledError). A canceller that panics
-/// is reported as an unhandled [`PanicError`](crate::PanicError) and the other inputs are
-/// still cancelled (Twisted logs the exception). Once the list has fired, cancelling it does
-/// nothing, and it never cancels inputs by itself.
+/// Cancelling the list's Deferred before it fires does what Twisted's `DeferredList.cancel`
+/// does: it cancels every input that has no result yet, in input order, and nothing else.
+/// The list still fires the way its mode says, from the results the inputs have: usually
+/// their [`CancelledError`](crate::CancelledError)s, or the values their cancellers fire them
+/// with. An input whose cancel leaves it without a result for now keeps the list waiting,
+/// and its later result takes its place like any other: one that is paused (its
+/// `CancelledError` comes when it is unpaused), or one whose canceller panicked (reported as
+/// an unhandled [`PanicError`](crate::PanicError), as Twisted logs it; the other inputs are
+/// still cancelled). Cancelling again cancels the inputs still without a result again.
+///
+/// Once the list has fired, cancelling it goes on to the Deferred its callbacks wait on, if
+/// any, as for every Deferred (Twisted's `DeferredList.cancel` does nothing then). The list
+/// never cancels inputs by itself.
+///
+/// ```
+/// use deferreds::{testing, CancelledError, Deferred, DeferredList};
+///
+/// let (mut paused, _fire_paused) = Deferred::<u8>::new();
+/// let controller = paused.controller();
+/// paused.pause();
+/// let (other, _fire_other) = Deferred::<u8>::new();
+/// let list = DeferredList::new(vec![paused, other]).consume_errors(true).all();
+///
+/// list.cancel();
+/// testing::assert_no_result(&list); // the paused input has not delivered its result
+/// controller.unpause();
+/// let results = testing::success_result_of(list);
+/// assert!(results.iter().all(|r| r.as_ref().unwrap_err().check::<CancelledError>()));
+/// ```
 ///
 /// ```
 /// use deferreds::{testing, Deferred, DeferredList, Failure};
@@ -215,6 +237,7 @@ impl<T: 'static> fmt::Debug for DeferredList<T> {
 ///
 /// Cancelling the result cancels every input that has not fired (see [`DeferredList`]); the
 /// first input to fail from that (with [`CancelledError`](crate::CancelledError), say) gives the [`FirstError`](crate::FirstError).
+/// If none fails, it waits for the inputs still without a result, as Twisted's does.
 /// With no inputs, it fires with an empty `Vec` at once.
 ///
 /// ```
@@ -255,7 +278,9 @@ pub fn gather_results<T: 'static>(
 ///   canceller that fires with a value) is dropped.
 /// - Cancelling the race cancels every input; it then fails with the [`FailureGroup`](crate::FailureGroup) of
 ///   their failures (not a [`CancelledError`](crate::CancelledError) of its own), unless a canceller fires its input
-///   with a value, which then wins.
+///   with a value, which then wins. Unlike a [`DeferredList`], it does not wait for an input
+///   the cancel left without a result (paused, or whose canceller panicked, which is
+///   reported): it fails with its own [`CancelledError`](crate::CancelledError) at once, as Twisted's `race` does.
 /// - With no inputs, it never fires: only cancelling it ends it.
 ///
 /// ```

@@ -257,9 +257,10 @@ fn a_cancelled_race_does_not_wait_for_a_paused_input() {
     assert!(reports.is_empty());
 }
 
-/// A canceller that panics is reported, the other inputs are still cancelled, and the race
-/// fails with `CancelledError` (Twisted's `race` lets the exception out of `cancel`, leaving
-/// the rest uncancelled).
+/// A canceller that panics is reported and its input cancelled all the same; the other
+/// inputs are still cancelled, and the race fails with the inputs' `CancelledError`s, as a
+/// race whose inputs are all cancelled does (Twisted's `race` lets the exception out of
+/// `cancel`, leaving the rest uncancelled).
 #[test]
 fn a_cancelled_race_reports_a_panicking_canceller_and_cancels_the_rest() {
     let reports = capture_unhandled(|| {
@@ -270,8 +271,11 @@ fn a_cancelled_race_reports_a_panicking_canceller_and_cancels_the_rest() {
         let raced = race(vec![d1, d2]);
         raced.cancel();
         assert_eq!(cancelled.get(), 1);
-        assert!(failure_result_of(raced).check::<CancelledError>());
-        r1.callback(1); // too late: dropped
+        let failure = failure_result_of(raced);
+        let group = failure.downcast_ref::<deferreds::FailureGroup>().unwrap();
+        assert_eq!(group.failures.len(), 2);
+        assert!(group.failures.iter().all(|f| f.check::<CancelledError>()));
+        r1.callback(1); // too late: ignored
     });
     assert_eq!(reports.len(), 1);
     assert!(reports[0].failure().check::<deferreds::PanicError>());

@@ -4,7 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use crate::chain::{Chain, Outcome};
+use crate::chain::{Chain, Fires, Outcome};
 use crate::debug::trace_if_debugging;
 use crate::failure::Failure;
 
@@ -122,6 +122,12 @@ impl<T: 'static> Resolver<T> {
     pub fn resolve(self, result: Result<T, Failure>) {
         self.chain()
             .fire(Outcome::from_result(result), trace_if_debugging());
+    }
+
+    /// Fires the Deferred with a value or a failure as the last act of a step: the run loop
+    /// fires it right after the step returns (see [`Fires`]).
+    pub(crate) fn resolve_into(self, result: Result<T, Failure>, fires: &mut Fires) {
+        fires.push(self.into_chain(), Outcome::from_result(result));
     }
 
     /// Has the Deferred been fired already: cancelled, or fired by its canceller? A producer

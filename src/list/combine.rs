@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use super::errors::{FailureGroup, FirstError};
 use super::watch::{cancel_reporting_panics, never, slots, watch, Sink};
-use crate::chain::Chain;
+use crate::chain::{Chain, Fires};
 use crate::deferred::Deferred;
 use crate::errors::AbandonedError;
 use crate::failure::Failure;
@@ -249,7 +249,12 @@ impl<T: 'static, C: Collector<T>> Combined<T, C> {
     }
 
     /// Input `index` has a result. Returns the failure to leave in its chain.
-    fn record(&self, index: usize, result: Result<T, Failure>) -> Option<Failure> {
+    fn record(
+        &self,
+        index: usize,
+        result: Result<T, Failure>,
+        fires: &mut Fires,
+    ) -> Option<Failure> {
         let (result, kept) = match result {
             Err(failure) if !self.consume_errors => (Err(failure.clone()), Some(failure)),
             result => (result, None),
@@ -279,12 +284,12 @@ impl<T: 'static, C: Collector<T>> Combined<T, C> {
                 return kept;
             }
         };
-        self.decide(index, outcome);
+        self.decide(index, outcome, fires);
         kept
     }
 
     /// Fires the combined Deferred; a race first cancels the losers.
-    fn decide(&self, index: usize, outcome: Result<C::Output, Failure>) {
+    fn decide(&self, index: usize, outcome: Result<C::Output, Failure>, fires: &mut Fires) {
         self.decided.set(true);
         if self.mode == Mode::Race && outcome.is_ok() {
             self.cancel_pending(Some(index));
@@ -293,7 +298,7 @@ impl<T: 'static, C: Collector<T>> Combined<T, C> {
             drop(self.pending.take());
         }
         if let Some(resolver) = self.resolver.take() {
-            resolver.resolve(outcome);
+            resolver.resolve_into(outcome, fires);
         }
     }
 
@@ -339,7 +344,7 @@ pub(super) struct Entry<T: 'static, C: Collector<T>> {
 }
 
 impl<T: 'static, C: Collector<T>> Sink<T> for Entry<T, C> {
-    fn take(self, result: Result<T, Failure>) -> Option<Failure> {
-        self.shared.record(self.index, result)
+    fn take(self, result: Result<T, Failure>, fires: &mut Fires) -> Option<Failure> {
+        self.shared.record(self.index, result, fires)
     }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::rc::{Rc, Weak};
 
 use super::watch::{cancel_reporting_panics, watch, Sink};
-use crate::chain::Chain;
+use crate::chain::{Chain, Fires};
 use crate::deferred::Deferred;
 use crate::errors::CancelledError;
 use crate::failure::Failure;
@@ -264,7 +264,7 @@ impl<T: 'static> FanShared<T> {
 
 impl<T: Clone + 'static> FanShared<T> {
     /// The source's result has come: hand it to the waiters.
-    fn deliver(&self, result: Result<T, Failure>) -> Option<Failure> {
+    fn deliver(&self, result: Result<T, Failure>, fires: &mut Fires) -> Option<Failure> {
         drop(self.source.borrow_mut().take());
         let waiters: Vec<Resolver<T>> = self.waiters.take().into_iter().flatten().collect();
         self.live.set(0);
@@ -275,7 +275,7 @@ impl<T: Clone + 'static> FanShared<T> {
             // More waiters may come: keep the result, and give everyone a clone.
             let result = self.result.get_or_init(|| result);
             for waiter in waiters {
-                waiter.resolve(forked(result));
+                waiter.resolve_into(forked(result), fires);
             }
             return None;
         }
@@ -288,9 +288,9 @@ impl<T: Clone + 'static> FanShared<T> {
             };
         };
         for waiter in waiters {
-            waiter.resolve(forked(&result));
+            waiter.resolve_into(forked(&result), fires);
         }
-        last.resolve(result);
+        last.resolve_into(result, fires);
         None
     }
 }
@@ -345,7 +345,7 @@ pub(super) struct FanSource<T: 'static> {
 }
 
 impl<T: Clone + 'static> Sink<T> for FanSource<T> {
-    fn take(self, result: Result<T, Failure>) -> Option<Failure> {
-        self.shared.deliver(result)
+    fn take(self, result: Result<T, Failure>, fires: &mut Fires) -> Option<Failure> {
+        self.shared.deliver(result, fires)
     }
 }

@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use crate::chain::{take_value, Callback, Chain, Next, Outcome, Step};
+use crate::chain::{take_value, Callback, Chain, Fires, Next, Outcome, Step};
 use crate::debug::trace_if_debugging;
 use crate::deferred::Deferred;
 use crate::failure::Failure;
@@ -14,7 +14,9 @@ use crate::step::guarded;
 pub(super) trait Sink<T>: 'static {
     /// Gets the result. Returns a failure to leave in the watched Deferred's own chain (it is
     /// reported as unhandled when that chain goes), or `None` to end that chain handled.
-    fn take(self, result: Result<T, Failure>) -> Option<Failure>;
+    /// Deferreds the sink fires as its last act go into `fires`, for the run loop to fire
+    /// without recursing (combinators nest a million deep).
+    fn take(self, result: Result<T, Failure>, fires: &mut Fires) -> Option<Failure>;
 }
 
 /// The step at the end of a watched chain that hands its result to a sink.
@@ -30,7 +32,9 @@ impl<T: 'static, S: Sink<T>> Callback for Watch<T, S> {
             Outcome::Failure(failure) => (Err(failure), None),
         };
         let sink = self.sink;
-        Next::Done(match guarded(|| sink.take(result)) {
+        let mut fires = Fires::default();
+        let taken = guarded(|| sink.take(result, &mut fires));
+        let own = match taken {
             Ok(None) => match emptied {
                 // The watched Deferred's handle was consumed and this step is the last, so
                 // nothing reads the chain's result again: the emptied box stands in for one,
@@ -39,7 +43,8 @@ impl<T: 'static, S: Sink<T>> Callback for Watch<T, S> {
                 None => Outcome::value(()),
             },
             Ok(Some(failure)) | Err(failure) => Outcome::Failure(failure),
-        })
+        };
+        Next::Fire(own, fires)
     }
 }
 
@@ -48,7 +53,10 @@ impl<T: 'static, S: Sink<T>> Callback for Watch<T, S> {
 pub(super) fn watch<T: 'static, S: Sink<T>>(d: Deferred<T>, sink: S) -> Option<Rc<Chain>> {
     match d.into_produced() {
         Produced::Ready(result) => {
-            if let Some(failure) = sink.take(result) {
+            let mut fires = Fires::default();
+            let kept = sink.take(result, &mut fires);
+            drop(fires); // not in a step: they fire now
+            if let Some(failure) = kept {
                 // What the input's own handle would have done when dropped.
                 crate::unhandled::report(failure, None);
             }

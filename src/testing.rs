@@ -173,9 +173,9 @@ impl Drop for UnhandledErrorGuard {
         }
         if std::thread::panicking() {
             use std::io::Write;
-            let _ = write!(
+            let _ = writeln!(
                 std::io::stderr(),
-                "{}(the thread is already panicking: fail_on_unhandled does not panic again)\n",
+                "{}(the thread is already panicking: fail_on_unhandled does not panic again)",
                 Leaked(&reports)
             );
         } else {

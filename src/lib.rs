@@ -103,6 +103,7 @@ mod maybe;
 mod output;
 mod reclaim;
 mod resolver;
+mod resolver_slot;
 mod step;
 mod steps;
 pub mod testing;
@@ -233,6 +234,7 @@ pub use list::*;
 pub use maybe::{fail, maybe_deferred, succeed};
 pub use output::CallbackOutput;
 pub use resolver::Resolver;
+pub use resolver_slot::{AlreadyArmedError, AlreadyCalledError, ResolverSlot};
 pub use time::*;
 pub use unhandled::{
     set_unhandled_error_hook, take_unhandled_error_hook, UnhandledError, UnhandledErrorHook,

@@ -1,5 +1,6 @@
 //! Helpers for testing code that returns Deferreds, after Twisted's trial
-//! (`successResultOf`, `failureResultOf`, `assertNoResult`).
+//! (`successResultOf`, `failureResultOf`, `assertNoResult`, and failing a test that leaves an
+//! unhandled error behind).
 //!
 //! Each panics with a message that says what it found instead, so a failing test explains
 //! itself.
@@ -13,9 +14,11 @@
 //! assert_eq!(testing::success_result_of(d), 4);
 //! ```
 
+use std::fmt;
+
 use crate::deferred::Deferred;
 use crate::failure::Failure;
-use crate::unhandled::{self, UnhandledError};
+use crate::unhandled::{self, Capture, UnhandledError};
 
 /// The value `d` has now. Panics if it has no result yet, or a failure (which is shown).
 ///
@@ -83,4 +86,127 @@ pub fn assert_no_result<T: 'static>(d: &Deferred<T>) {
 /// ```
 pub fn capture_unhandled(body: impl FnOnce()) -> Vec<UnhandledError> {
     unhandled::capture(body)
+}
+
+/// Makes the enclosing test fail if any Deferred reports an unhandled failure on this thread
+/// while the returned guard is alive, as trial fails a test that leaves an unhandled error
+/// logged. Keep the guard in a variable (`let _guard = ...`; `let _ = ...` would drop it at
+/// once): when it is dropped at the end of the test, or ended with
+/// [`finish`](UnhandledErrorGuard::finish), it panics naming every failure reported.
+///
+/// The reports it collects go neither to the hook nor to standard error. Captures nest: a
+/// [`capture_unhandled`] (or another guard) started inside this one takes the reports made
+/// within it, and this guard sees only the rest.
+///
+/// ```
+/// use deferreds::{testing, Deferred, Failure};
+///
+/// let guard = testing::fail_on_unhandled();
+/// let d: Deferred<u8> = Deferred::fail(Failure::msg("handled"));
+/// assert_eq!(testing::success_result_of(d.add_errback(|_| Ok(0))), 0);
+/// guard.finish(); // nothing was left unhandled
+/// ```
+///
+/// A failure left unhandled fails the test, with the failure in the message:
+///
+/// ```should_panic
+/// use deferreds::{testing, Deferred, Failure};
+///
+/// let _guard = testing::fail_on_unhandled();
+/// drop(Deferred::<u8>::fail(Failure::msg("connection lost")));
+/// // panics when `_guard` is dropped: "... Failure message: connection lost ..."
+/// ```
+pub fn fail_on_unhandled() -> UnhandledErrorGuard {
+    UnhandledErrorGuard {
+        capture: Capture::start(),
+    }
+}
+
+/// The guard of [`fail_on_unhandled`]: collects this thread's unhandled-failure reports, and
+/// panics naming them when dropped or [`finish`](Self::finish)ed.
+///
+/// If the thread is already panicking when the guard is dropped (the test failed some other
+/// way), it does not panic again, which would abort the test run: it writes the reports to
+/// standard error instead.
+///
+/// The guard is `!Send`: it collects for the thread that made it.
+///
+/// ```compile_fail
+/// let guard = deferreds::testing::fail_on_unhandled();
+/// std::thread::spawn(move || drop(guard)); // error: the guard cannot be sent
+/// ```
+#[must_use = "the guard checks for unhandled failures while it is alive; bind it with `let _guard`"]
+pub struct UnhandledErrorGuard {
+    capture: Capture,
+}
+
+impl UnhandledErrorGuard {
+    /// Ends the guard here, panicking (at the caller) naming each unhandled failure reported
+    /// while it was alive.
+    ///
+    /// ```
+    /// use deferreds::{testing, Deferred, Failure};
+    ///
+    /// let guard = testing::fail_on_unhandled();
+    /// let leaked = std::panic::catch_unwind(move || {
+    ///     drop(Deferred::<u8>::fail(Failure::msg("disk full")));
+    ///     guard.finish();
+    /// });
+    /// let message = leaked.unwrap_err().downcast::<String>().unwrap();
+    /// assert!(message.starts_with("fail_on_unhandled: 1 unhandled failure was reported"));
+    /// assert!(message.contains("Failure message: disk full"));
+    /// ```
+    #[track_caller]
+    pub fn finish(mut self) {
+        let reports = self.capture.end();
+        if !reports.is_empty() {
+            panic!("{}", Leaked(&reports));
+        }
+    }
+}
+
+impl Drop for UnhandledErrorGuard {
+    fn drop(&mut self) {
+        let reports = self.capture.end();
+        if reports.is_empty() {
+            return;
+        }
+        if std::thread::panicking() {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "{}(the thread is already panicking: fail_on_unhandled does not panic again)",
+                Leaked(&reports)
+            );
+        } else {
+            panic!("{}", Leaked(&reports));
+        }
+    }
+}
+
+impl fmt::Debug for UnhandledErrorGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnhandledErrorGuard")
+            .finish_non_exhaustive()
+    }
+}
+
+/// The message naming the failures a guard found.
+struct Leaked<'a>(&'a [UnhandledError]);
+
+impl fmt::Display for Leaked<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.len() {
+            1 => write!(f, "fail_on_unhandled: 1 unhandled failure was reported")?,
+            n => write!(f, "fail_on_unhandled: {n} unhandled failures were reported")?,
+        }
+        writeln!(
+            f,
+            " while the guard was alive (handle each with an errback):"
+        )?;
+        for report in self.0 {
+            write!(f, "{report}")?;
+        }
+        Ok(())
+    }
 }

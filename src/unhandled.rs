@@ -1,7 +1,9 @@
 //! Reporting failures that nothing handled.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::marker::PhantomData;
+use std::rc::Rc;
 use std::sync::{Arc, RwLock};
 
 use crate::debug::DebugInfo;
@@ -26,7 +28,14 @@ pub type UnhandledErrorHook = Arc<dyn Fn(&UnhandledError) + Send + Sync>;
 static HOOK: RwLock<Option<UnhandledErrorHook>> = RwLock::new(None);
 
 thread_local! {
-    static CAPTURED: RefCell<Option<Vec<UnhandledError>>> = const { RefCell::new(None) };
+    /// The captures open on this thread, innermost last: a report goes to the innermost.
+    static CAPTURES: RefCell<Vec<OpenCapture>> = const { RefCell::new(Vec::new()) };
+    static NEXT_CAPTURE_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+struct OpenCapture {
+    id: u64,
+    reports: Vec<UnhandledError>,
 }
 
 /// A failure that reached the end of a chain with nothing to handle it: the last handle to
@@ -140,14 +149,17 @@ pub fn take_unhandled_error_hook() -> Option<UnhandledErrorHook> {
 
 pub(crate) fn report(failure: Failure, debug: Option<DebugInfo>) {
     let report = UnhandledError { failure, debug };
-    // At thread exit the capture may be gone already: the report then goes on to the hook.
-    let captured = CAPTURED
-        .try_with(|captured| match captured.try_borrow_mut().as_deref_mut() {
-            Ok(Some(reports)) => {
-                reports.push(report.clone());
-                true
-            }
-            _ => false,
+    // At thread exit the captures may be gone already: the report then goes on to the hook.
+    let captured = CAPTURES
+        .try_with(|captures| match captures.try_borrow_mut() {
+            Ok(mut captures) => match captures.last_mut() {
+                Some(innermost) => {
+                    innermost.reports.push(report.clone());
+                    true
+                }
+                None => false,
+            },
+            Err(_) => false,
         })
         .unwrap_or(false);
     if captured {
@@ -179,20 +191,60 @@ fn to_stderr(text: &dyn fmt::Display) {
 /// Runs `body` with this thread's unhandled-error reports collected instead of sent to the
 /// hook; see [`testing::capture_unhandled`](crate::testing::capture_unhandled).
 pub(crate) fn capture(body: impl FnOnce()) -> Vec<UnhandledError> {
-    let outer = CAPTURED.with(|captured| captured.replace(Some(Vec::new())));
-    /// Restores the enclosing capture even if `body` panics.
-    struct Restore(Option<Option<Vec<UnhandledError>>>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            if let Some(outer) = self.0.take() {
-                CAPTURED.with(|captured| *captured.borrow_mut() = outer);
-            }
+    let mut capture = Capture::start();
+    body();
+    capture.end()
+}
+
+/// Collects this thread's unhandled-error reports instead of sending them to the hook, from
+/// [`start`](Self::start) until [`end`](Self::end). Captures nest: a report goes to the
+/// innermost one open, and each ends on its own, whatever the order (a guard can be dropped
+/// out of order). Dropped before `end` (say, while a panic unwinds), it ends and discards
+/// what it collected. It is `!Send`: it belongs to the thread it collects for.
+pub(crate) struct Capture {
+    id: u64,
+    thread_bound: PhantomData<Rc<()>>,
+}
+
+impl Capture {
+    pub(crate) fn start() -> Self {
+        let id = NEXT_CAPTURE_ID.with(|next| next.replace(next.get() + 1));
+        CAPTURES.with(|captures| {
+            captures.borrow_mut().push(OpenCapture {
+                id,
+                reports: Vec::new(),
+            })
+        });
+        Capture {
+            id,
+            thread_bound: PhantomData,
         }
     }
-    let mut restore = Restore(Some(outer));
-    body();
-    let reports = CAPTURED.with(|captured| captured.borrow_mut().take());
-    let outer = restore.0.take().unwrap_or_default();
-    CAPTURED.with(|captured| *captured.borrow_mut() = outer);
-    reports.unwrap_or_default()
+
+    /// Ends the capture and gives what it collected; after that, nothing more.
+    pub(crate) fn end(&mut self) -> Vec<UnhandledError> {
+        let ended = CAPTURES.try_with(|captures| {
+            let mut captures = captures.borrow_mut();
+            let position = captures.iter().position(|open| open.id == self.id)?;
+            Some(captures.remove(position))
+        });
+        // Returned out of the borrow: dropping a report's failure may report again.
+        ended
+            .ok()
+            .flatten()
+            .map(|open| open.reports)
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        drop(self.end());
+    }
+}
+
+impl fmt::Debug for Capture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Capture").field("id", &self.id).finish()
+    }
 }

@@ -1,11 +1,14 @@
 //! The trial-style helpers in `deferreds::testing`: `success_result_of`, `failure_result_of`
 //! and `assert_no_result` give the right results, and each panics with a message saying what
-//! it found instead.
+//! it found instead; `fail_on_unhandled` fails a test that leaves an unhandled failure behind,
+//! and nests with `capture_unhandled`.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use deferreds::testing::{
-    assert_no_result, capture_unhandled, failure_result_of, success_result_of,
+    assert_no_result, capture_unhandled, fail_on_unhandled, failure_result_of, success_result_of,
 };
-use deferreds::{Deferred, Failure};
+use deferreds::{Deferred, Failure, UnhandledError};
 
 /// `success_result_of` gives the value a fired Deferred has after its callbacks.
 #[test]
@@ -141,4 +144,187 @@ fn assert_no_result_does_not_handle_a_failure() {
     });
     assert_eq!(reports.len(), 1);
     assert_eq!(reports[0].failure().error_message(), "still there");
+}
+
+/// Drops a failed Deferred with nothing to handle it: an unhandled-failure report.
+fn leak(message: &'static str) {
+    drop(Deferred::<u8>::fail(Failure::msg(message)));
+}
+
+fn messages(reports: &[UnhandledError]) -> Vec<String> {
+    reports
+        .iter()
+        .map(|report| report.failure().error_message())
+        .collect()
+}
+
+/// The panic message of `body`, which must panic.
+fn panic_message(body: impl FnOnce()) -> String {
+    let payload = catch_unwind(AssertUnwindSafe(body)).expect_err("expected a panic");
+    match payload.downcast::<String>() {
+        Ok(message) => *message,
+        Err(payload) => payload
+            .downcast::<&str>()
+            .map(|message| message.to_string())
+            .expect("a string payload"),
+    }
+}
+
+/// A test that leaves a failure unhandled fails when its guard is dropped, naming it.
+#[test]
+#[should_panic(expected = "Failure message: nobody handled this")]
+fn fail_on_unhandled_fails_a_test_that_leaks_a_failure() {
+    let _guard = fail_on_unhandled();
+    let (d, resolver) = Deferred::<u8>::new();
+    let d = d.add_callback(|n| Ok(n + 1));
+    resolver.errback(Failure::msg("nobody handled this"));
+    drop(d);
+}
+
+/// A test that handles every failure passes, whether by an errback or `failure_result_of`.
+#[test]
+fn fail_on_unhandled_passes_a_test_that_handles_everything() {
+    let _guard = fail_on_unhandled();
+    let recovered = Deferred::<u8>::fail(Failure::msg("recovered")).add_errback(|_| Ok(1));
+    assert_eq!(success_result_of(recovered), 1);
+    let taken = Deferred::<u8>::fail(Failure::msg("taken"));
+    assert_eq!(failure_result_of(taken).error_message(), "taken");
+    drop(Deferred::succeed(2u8));
+}
+
+/// `finish` ends the guard where it is called, and its panic names every failure reported,
+/// in order, with how many there were.
+#[test]
+fn finish_panics_naming_each_unhandled_failure() {
+    let message = panic_message(|| {
+        let guard = fail_on_unhandled();
+        leak("first lost");
+        leak("second lost");
+        guard.finish();
+    });
+    assert!(
+        message.starts_with(
+            "fail_on_unhandled: 2 unhandled failures were reported while the guard was alive \
+             (handle each with an errback):\nUnhandled error in Deferred:\n\
+             Failure message: first lost\n"
+        ),
+        "{message}"
+    );
+    let second = message
+        .find("Failure message: second lost")
+        .expect(&message);
+    assert!(second > message.find("first lost").unwrap(), "{message}");
+    assert_eq!(message.matches("Unhandled error in Deferred:").count(), 2);
+}
+
+/// `finish` with nothing reported returns; the failures it collected went nowhere else.
+#[test]
+fn finish_returns_when_nothing_was_left_unhandled_and_keeps_reports_from_outside() {
+    let outside = capture_unhandled(|| {
+        let guard = fail_on_unhandled();
+        let handled = Deferred::<u8>::fail(Failure::msg("handled")).add_errback(|_| Ok(0));
+        assert_eq!(success_result_of(handled), 0);
+        guard.finish();
+        leak("after the guard");
+    });
+    assert_eq!(messages(&outside), ["after the guard"]);
+}
+
+/// A capture inside the guard takes the reports made within it: the guard passes.
+#[test]
+fn a_capture_inside_the_guard_keeps_its_reports() {
+    let guard = fail_on_unhandled();
+    let inner = capture_unhandled(|| leak("expected by the test"));
+    assert_eq!(messages(&inner), ["expected by the test"]);
+    guard.finish();
+}
+
+/// A guard inside a capture takes the reports made while it is alive, and fails on them; the
+/// capture gets only the reports made outside the guard.
+#[test]
+fn a_guard_inside_a_capture_takes_its_reports() {
+    let mut message = String::new();
+    let outer = capture_unhandled(|| {
+        leak("before the guard");
+        message = panic_message(|| {
+            let _guard = fail_on_unhandled();
+            leak("inside the guard");
+        });
+        leak("after the guard");
+    });
+    assert!(
+        message.contains("Failure message: inside the guard"),
+        "{message}"
+    );
+    assert!(!message.contains("before the guard"), "{message}");
+    assert_eq!(messages(&outer), ["before the guard", "after the guard"]);
+}
+
+/// Guards nest: each reports what was left unhandled while it was the innermost.
+#[test]
+fn guards_nest() {
+    let mut inner_message = String::new();
+    let outer_message = panic_message(|| {
+        let outer = fail_on_unhandled();
+        inner_message = panic_message(|| {
+            let _inner = fail_on_unhandled();
+            leak("in the inner guard");
+        });
+        leak("in the outer guard");
+        outer.finish();
+    });
+    assert!(inner_message.starts_with("fail_on_unhandled: 1 unhandled failure was reported"));
+    assert!(
+        inner_message.contains("in the inner guard"),
+        "{inner_message}"
+    );
+    assert!(
+        !inner_message.contains("in the outer guard"),
+        "{inner_message}"
+    );
+    assert!(
+        outer_message.contains("in the outer guard"),
+        "{outer_message}"
+    );
+    assert!(
+        !outer_message.contains("in the inner guard"),
+        "{outer_message}"
+    );
+}
+
+/// Guards ended out of order each end on their own: the one still alive keeps collecting,
+/// and once both are gone reports go to the enclosing capture again.
+#[test]
+fn guards_dropped_out_of_order_each_end_on_their_own() {
+    let mut message = String::new();
+    let outside = capture_unhandled(|| {
+        message = panic_message(|| {
+            let first = fail_on_unhandled();
+            let second = fail_on_unhandled();
+            leak("while both are alive");
+            first.finish(); // the reports went to `second`, the innermost
+            leak("after the first ended");
+            second.finish();
+        });
+        leak("after both ended");
+    });
+    assert!(
+        message.starts_with("fail_on_unhandled: 2 unhandled failures"),
+        "{message}"
+    );
+    assert!(message.contains("while both are alive"), "{message}");
+    assert!(message.contains("after the first ended"), "{message}");
+    assert_eq!(messages(&outside), ["after both ended"]);
+}
+
+/// A guard dropped while its thread is already panicking does not panic again (which would
+/// abort the test run): the test fails with its own panic.
+#[test]
+fn a_guard_dropped_while_panicking_keeps_the_original_panic() {
+    let message = panic_message(|| {
+        let _guard = fail_on_unhandled();
+        leak("lost while failing");
+        panic!("the test's own assertion");
+    });
+    assert_eq!(message, "the test's own assertion");
 }

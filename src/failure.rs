@@ -1,10 +1,15 @@
 //! `Failure`: an error travelling down a callback chain.
 
+mod nested_drop;
+mod trail;
+
 use std::backtrace::{Backtrace, BacktraceStatus};
 use std::error::Error;
 use std::fmt;
 use std::panic::Location;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use trail::Trail;
 
 /// Display adapter for anything printable, so [`Failure::msg`] can wrap it as an error.
 struct Message<M>(M);
@@ -52,17 +57,31 @@ impl<M: fmt::Display> Error for Message<M> {}
 /// ```
 #[derive(Clone)]
 pub struct Failure {
+    /// Shared by clones until one of them records a frame of its own (`push_frame`).
     inner: Arc<Inner>,
 }
 
+/// One failure on one journey: clones share the failure, and each its own journey.
+#[derive(Clone)]
 struct Inner {
-    /// Shared with forks, which differ only in their trail.
-    error: Arc<dyn Error + Send + Sync + 'static>,
+    failure: Arc<Core>,
+    trail: Trail,
+}
+
+/// The failure itself, whatever journeys its clones make.
+struct Core {
+    error: Box<dyn Error + Send + Sync + 'static>,
     type_name: &'static str,
     location: &'static Location<'static>,
-    backtrace: Arc<Backtrace>,
-    /// The `#[inline_callbacks]` functions the failure travelled out of, innermost first.
-    trail: Mutex<Vec<AsyncFrame>>,
+    backtrace: Backtrace,
+}
+
+impl Drop for Core {
+    /// The error may hold other failures, each holding more: drop them in a loop, not
+    /// nested one inside the other. `fmt::Error` is zero-sized, so its box allocates nothing.
+    fn drop(&mut self) {
+        nested_drop::drop_error(std::mem::replace(&mut self.error, Box::new(fmt::Error)));
+    }
 }
 
 /// One step of a failure's logical call path: an `#[inline_callbacks]` function it travelled
@@ -221,30 +240,29 @@ impl Failure {
         type_name: &'static str,
         backtrace: Backtrace,
     ) -> Self {
+        let failure = Arc::new(Core {
+            error,
+            type_name,
+            location: Location::caller(),
+            backtrace,
+        });
         Failure {
             inner: Arc::new(Inner {
-                error: Arc::from(error),
-                type_name,
-                location: Location::caller(),
-                backtrace: Arc::new(backtrace),
-                trail: Mutex::new(Vec::new()),
+                failure,
+                trail: Trail::default(),
             }),
         }
     }
 
-    /// The same error, with a trail of its own from here on: for handing one failure to
-    /// several independent consumers, whose `#[inline_callbacks]` frames must not mix.
+    fn core(&self) -> &Core {
+        &self.inner.failure
+    }
+
+    /// The same failure for one of several independent consumers, whose
+    /// `#[inline_callbacks]` frames must not mix: every clone is such a copy, since each
+    /// carries its own trail.
     pub(crate) fn fork(&self) -> Failure {
-        let inner = &self.inner;
-        Failure {
-            inner: Arc::new(Inner {
-                error: inner.error.clone(),
-                type_name: inner.type_name,
-                location: inner.location,
-                backtrace: inner.backtrace.clone(),
-                trail: Mutex::new(self.trail().clone()),
-            }),
-        }
+        self.clone()
     }
 
     /// Is the wrapped error an `E`? Twisted's `Failure.check`.
@@ -256,7 +274,7 @@ impl Failure {
     /// assert!(!f.check::<std::fmt::Error>());
     /// ```
     pub fn check<E: Error + 'static>(&self) -> bool {
-        self.inner.error.is::<E>()
+        self.core().error.is::<E>()
     }
 
     /// In an errback: the error if it is an `E`, else this same failure back as `Err`, so
@@ -287,7 +305,7 @@ impl Failure {
     /// assert_eq!(f.downcast_ref::<PanicError>().unwrap().message(), "boom");
     /// ```
     pub fn downcast_ref<E: Error + 'static>(&self) -> Option<&E> {
-        self.inner.error.downcast_ref::<E>()
+        self.core().error.downcast_ref::<E>()
     }
 
     /// The wrapped error, for interop with code that takes `&dyn Error`.
@@ -298,7 +316,7 @@ impl Failure {
     /// assert_eq!(f.error().to_string(), "gone");
     /// ```
     pub fn error(&self) -> &(dyn Error + Send + Sync + 'static) {
-        &*self.inner.error
+        &*self.core().error
     }
 
     /// The error's message (its `Display`). Twisted's `getErrorMessage`.
@@ -308,7 +326,7 @@ impl Failure {
     /// assert_eq!(Failure::msg("oops").error_message(), "oops");
     /// ```
     pub fn error_message(&self) -> String {
-        self.inner.error.to_string()
+        self.core().error.to_string()
     }
 
     /// The name of the wrapped error's type, as `std::any::type_name` gives it (`"message"`
@@ -319,7 +337,7 @@ impl Failure {
     /// assert_eq!(Failure::new(std::fmt::Error).type_name(), "core::fmt::Error");
     /// ```
     pub fn type_name(&self) -> &'static str {
-        self.inner.type_name
+        self.core().type_name
     }
 
     /// Where the failure was made: the `?`, `Failure::new` or library call that wrapped it.
@@ -330,7 +348,7 @@ impl Failure {
     /// assert_eq!(f.location().line(), line!() - 1);
     /// ```
     pub fn location(&self) -> &'static Location<'static> {
-        self.inner.location
+        self.core().location
     }
 
     /// The backtrace captured when the failure was made. Whether one is captured follows
@@ -346,12 +364,14 @@ impl Failure {
     /// println!("{}", f.backtrace());
     /// ```
     pub fn backtrace(&self) -> &Backtrace {
-        &self.inner.backtrace
+        &self.core().backtrace
     }
 
     /// The logical call path the failure travelled: each `#[inline_callbacks]` function it
     /// left, innermost first (Twisted users call this an async traceback). Recording a frame
-    /// costs no OS backtrace capture. Clones share one path, as they share one failure.
+    /// costs no OS backtrace capture. A clone starts with the path so far and then records
+    /// its own: a failure kept and returned again (a cached error) gains nothing from the
+    /// journeys of its clones.
     ///
     /// ```
     /// use deferreds::{inline_callbacks, testing, Failure};
@@ -372,19 +392,13 @@ impl Failure {
     /// assert!(Failure::msg("plain").async_frames().is_empty());
     /// ```
     pub fn async_frames(&self) -> Vec<AsyncFrame> {
-        self.trail().clone()
+        self.inner.trail.frames()
     }
 
-    pub(crate) fn push_frame(&self, frame: AsyncFrame) {
-        self.trail().push(frame);
-    }
-
-    fn trail(&self) -> std::sync::MutexGuard<'_, Vec<AsyncFrame>> {
-        // The lock guards a plain Vec push or clone: a poisoned lock still holds a valid Vec.
-        self.inner
-            .trail
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Records a frame on this clone's journey only: a trail shared with other clones is
+    /// left to them (copy on write: one small allocation, the earlier frames stay shared).
+    pub(crate) fn push_frame(&mut self, frame: AsyncFrame) {
+        Arc::make_mut(&mut self.inner).trail.push(frame);
     }
 
     /// Do both handles share the same underlying failure? (Twisted tests use `is` for this.)
@@ -396,7 +410,7 @@ impl Failure {
     /// assert!(!f.ptr_eq(&Failure::msg("x")));
     /// ```
     pub fn ptr_eq(&self, other: &Failure) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
+        Arc::ptr_eq(&self.inner.failure, &other.inner.failure)
     }
 }
 
@@ -438,14 +452,14 @@ impl AsRef<dyn Error> for Failure {
 /// ```
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.inner.error)?;
+        write!(f, "{}", self.core().error)?;
         if f.alternate() {
-            let mut source = self.inner.error.source();
+            let mut source = self.core().error.source();
             while let Some(cause) = source {
                 write!(f, ": {cause}")?;
                 source = cause.source();
             }
-            for frame in self.trail().iter() {
+            for frame in self.inner.trail.frames() {
                 write!(f, "\n  in {frame}")?;
             }
         }
@@ -457,19 +471,19 @@ impl fmt::Display for Failure {
 /// was captured.
 impl fmt::Debug for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = &self.inner;
-        write!(f, "Failure {}: {}", inner.type_name, inner.error)?;
-        let mut source = inner.error.source();
+        let core = self.core();
+        write!(f, "Failure {}: {}", core.type_name, core.error)?;
+        let mut source = core.error.source();
         while let Some(cause) = source {
             write!(f, "\n  caused by: {cause}")?;
             source = cause.source();
         }
-        write!(f, "\n  at {}", inner.location)?;
-        for frame in self.trail().iter() {
+        write!(f, "\n  at {}", core.location)?;
+        for frame in self.inner.trail.frames() {
             write!(f, "\n  in {frame}")?;
         }
-        if inner.backtrace.status() == BacktraceStatus::Captured {
-            write!(f, "\n\nBacktrace:\n{}", inner.backtrace)?;
+        if core.backtrace.status() == BacktraceStatus::Captured {
+            write!(f, "\n\nBacktrace:\n{}", core.backtrace)?;
         }
         Ok(())
     }

@@ -176,7 +176,10 @@ impl<R: InlineResult, F: Future<Output = R>> Driver<R, F> {
         };
         let site = self.waiting_at;
         let frame = AsyncFrame::new(self.function.function, site.file, site.line);
-        Resumed::Finished(result.inspect_err(|failure| failure.push_frame(frame)))
+        Resumed::Finished(result.map_err(|mut failure| {
+            failure.push_frame(frame);
+            failure
+        }))
     }
 }
 

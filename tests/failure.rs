@@ -341,6 +341,104 @@ fn clone_shares_the_failure() {
     assert!(!Failure::new(GenericError("shared")).ptr_eq(&failure));
 }
 
+/// An error that holds the failure before it, as its source.
+#[derive(Debug, thiserror::Error)]
+#[error("wrapped")]
+struct Wrapped(#[source] WrappedFailure);
+
+/// A `Failure` as an error's source (a `Failure` is not itself an `Error`).
+#[derive(Debug)]
+struct WrappedFailure(Failure);
+
+impl fmt::Display for WrappedFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Error for WrappedFailure {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.0.error().source()
+    }
+}
+
+/// Dropping a failure whose error wraps a million failures, each through the one before,
+/// does not overflow even a small stack.
+#[test]
+fn dropping_a_million_nested_failures_does_not_overflow() {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let mut failure = Failure::msg("root cause");
+            for _ in 0..1_000_000 {
+                failure = Failure::new(Wrapped(WrappedFailure(failure)));
+            }
+            drop(failure);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+/// An error whose `Drop` panics, holding a failure of its own.
+#[derive(Debug, thiserror::Error)]
+#[error("bomb")]
+struct Bomb(WrappedFailure);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        panic!("bomb went off");
+    }
+}
+
+/// An error holding a count of who holds it.
+#[derive(Debug, thiserror::Error)]
+#[error("counted")]
+struct Counted(std::sync::Arc<()>);
+
+/// A panicking `Drop` of an error inside nested failures leaves nothing behind: the failure
+/// it held is still dropped, and failures dropped afterwards on the thread are dropped too.
+#[test]
+fn a_panicking_error_drop_leaves_failures_droppable() {
+    let count = std::sync::Arc::new(());
+    let held = Failure::new(Counted(count.clone()));
+    let bomb = Failure::new(Bomb(WrappedFailure(held)));
+    let failure = Failure::new(Wrapped(WrappedFailure(bomb)));
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(failure)));
+    assert!(dropped.is_err());
+    assert_eq!(std::sync::Arc::strong_count(&count), 1);
+
+    let later = Failure::new(Wrapped(WrappedFailure(Failure::new(Counted(
+        count.clone(),
+    )))));
+    drop(later);
+    assert_eq!(std::sync::Arc::strong_count(&count), 1);
+}
+
+thread_local! {
+    static KEPT: std::cell::RefCell<Option<Failure>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A failure dropped as its thread exits, after the library's own thread-locals are gone,
+/// is dropped in place without a panic.
+#[test]
+fn a_failure_dropped_at_thread_exit() {
+    let count = std::sync::Arc::new(());
+    let held = count.clone();
+    std::thread::spawn(move || {
+        // Registered first, so destroyed last: after those the drop below sets up.
+        KEPT.with(|kept| {
+            *kept.borrow_mut() = Some(Failure::new(Wrapped(WrappedFailure(Failure::new(
+                Counted(held),
+            )))))
+        });
+        drop(Failure::msg("sets up the library's thread-locals"));
+    })
+    .join()
+    .unwrap();
+    assert_eq!(std::sync::Arc::strong_count(&count), 1);
+}
+
 /// A `Failure` can cross threads (Deferreds cannot).
 #[test]
 fn failure_crosses_threads() {

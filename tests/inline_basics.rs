@@ -12,7 +12,7 @@ use deferreds::testing::{assert_no_result, failure_result_of, success_result_of}
 use deferreds::{defer_later, inline_callbacks, Clock, Deferred, Failure, PanicError, TestClock};
 
 mod support;
-use support::{Log, Oops};
+use support::{note, Log, Oops};
 
 #[derive(Debug, thiserror::Error)]
 #[error("terminal")]
@@ -255,6 +255,111 @@ fn an_abandoned_wait_reaches_the_body_and_frees_it() {
     drop(resolver);
     assert_eq!(success_result_of(result), "abandoned");
     assert_eq!(Rc::strong_count(&object), 1);
+}
+
+/// Notes in the log when it is dropped: a permit, a lock guard, a connection.
+struct Guard(&'static str, Log);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        note(&self.1, format!("drop {}", self.0));
+    }
+}
+
+/// Every parameter lives until the body ends, named or not, as in an `async fn`: `_permit`,
+/// `_`, and both halves of a destructured tuple stay held while the body waits, and go in
+/// the order an `async fn` drops them (the last parameter first, a pattern's bindings
+/// before what the pattern left in place).
+#[test]
+fn parameters_live_until_the_body_ends() {
+    #[inline_callbacks]
+    fn holds(
+        _permit: Guard,
+        _: Guard,
+        (_kept, _): (Guard, Guard),
+        d: Deferred<u8>,
+        log: Log,
+    ) -> Result<u8, Failure> {
+        let value = yield_!(d)?;
+        note(&log, "resumed");
+        Ok(value)
+    }
+    let log = Log::default();
+    let guard = |name| Guard(name, log.clone());
+    let (d, fire) = Deferred::new();
+    let result = holds(
+        guard("permit"),
+        guard("_"),
+        (guard("kept"), guard("tuple _")),
+        d,
+        log.clone(),
+    );
+    let result = result.add_callback({
+        let log = log.clone();
+        move |value| {
+            note(&log, format!("outer got {value}"));
+            Ok(value)
+        }
+    });
+    assert!(log.borrow().is_empty(), "{:?}", log.borrow());
+    fire.callback(7);
+    assert_eq!(success_result_of(result), 7);
+    assert_eq!(
+        *log.borrow(),
+        [
+            "resumed",
+            "drop kept",
+            "drop tuple _",
+            "drop _",
+            "drop permit",
+            "outer got 7"
+        ]
+    );
+}
+
+/// A method's `self` lives until the body ends too, though the body never names it; a
+/// `mut` parameter is the body's to change.
+#[test]
+fn self_lives_until_the_body_ends() {
+    struct Permit {
+        _guard: Guard,
+    }
+    impl Permit {
+        #[inline_callbacks]
+        fn wait(self, mut d: Deferred<u8>, log: Log) -> Result<u8, Failure> {
+            d = d.add_callback(|value| Ok(value + 1));
+            let value = yield_!(d)?;
+            note(&log, "resumed");
+            Ok(value)
+        }
+    }
+    let log = Log::default();
+    let (d, fire) = Deferred::new();
+    let result = Permit {
+        _guard: Guard("self", log.clone()),
+    }
+    .wait(d, log.clone());
+    assert!(log.borrow().is_empty(), "{:?}", log.borrow());
+    fire.callback(1);
+    assert_eq!(success_result_of(result), 2);
+    assert_eq!(*log.borrow(), ["resumed", "drop self"]);
+}
+
+/// A body that fails after waiting also holds its parameters until it ends.
+#[test]
+fn parameters_live_until_a_failing_body_ends() {
+    #[inline_callbacks]
+    fn holds(_permit: Guard, _: Guard, d: Deferred<u8>) -> Result<u8, Failure> {
+        yield_!(d)
+    }
+    let log = Log::default();
+    let (d, fire) = Deferred::new();
+    let result = holds(Guard("permit", log.clone()), Guard("_", log.clone()), d);
+    assert!(log.borrow().is_empty(), "{:?}", log.borrow());
+    fire.errback(Oops("refused"));
+    note(&log, "fired");
+    assert_eq!(failure_result_of(result).error_message(), "refused");
+    assert_eq!(*log.borrow(), ["drop _", "drop permit", "fired"]);
 }
 
 /// Catalogue O.171: `yield_!` of a Deferred fired later with `()`, then a return value.

@@ -9,6 +9,9 @@ use std::rc::Rc;
 use deferreds::testing::{assert_no_result, failure_result_of, success_result_of};
 use deferreds::{inline_callbacks, CancelledError, Deferred, Failure, Resolver};
 
+mod support;
+use support::{note, Log};
+
 #[derive(Debug, thiserror::Error)]
 #[error("untranslated")]
 struct UntranslatedError;
@@ -315,4 +318,48 @@ fn cancel_from_inside_the_running_body() {
     *slot.borrow_mut() = Some(d.controller());
     open.callback(());
     assert_eq!(success_result_of(d), "finished");
+}
+
+/// Notes in the log when it is dropped, as a permit would be released.
+struct Guard(&'static str, Log);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        note(&self.1, format!("drop {}", self.0));
+    }
+}
+
+/// A cancelled body holds its parameters, named or not, until it ends: the cancel reaches
+/// the wait first, and the permits go as the body returns.
+#[test]
+fn a_cancelled_body_holds_its_parameters_until_it_ends() {
+    #[inline_callbacks]
+    fn holds(_permit: Guard, _: Guard, child: Deferred<u8>, log: Log) -> Result<u8, Failure> {
+        let waited = yield_!(child);
+        note(&log, format!("body saw cancelled: {}", waited.is_err()));
+        waited
+    }
+    let log = Log::default();
+    let (child, _resolver) = Deferred::with_canceller({
+        let log = log.clone();
+        move |_| note(&log, "child cancelled")
+    });
+    let d = holds(
+        Guard("permit", log.clone()),
+        Guard("_", log.clone()),
+        child,
+        log.clone(),
+    );
+    assert!(log.borrow().is_empty(), "{:?}", log.borrow());
+    d.cancel();
+    assert!(failure_result_of(d).check::<CancelledError>());
+    assert_eq!(
+        *log.borrow(),
+        [
+            "child cancelled",
+            "body saw cancelled: true",
+            "drop _",
+            "drop permit"
+        ]
+    );
 }

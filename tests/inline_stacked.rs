@@ -432,3 +432,43 @@ fn unhandled_reports_show_the_path() {
         "{report}"
     );
 }
+
+/// A failure kept and returned again and again (a cached error) starts each journey afresh:
+/// each returned clone shows only the function it left, and the kept one gains nothing, so
+/// a million returns use no more memory than one.
+#[test]
+fn a_cached_failure_returned_a_million_times_keeps_its_trail() {
+    #[inline_callbacks]
+    fn cached(failure: Failure) -> Result<(), Failure> {
+        Err(failure)
+    }
+    let cache = Failure::msg("host not found");
+    for _ in 0..1_000_000 {
+        let returned = failure_result_of(cached(cache.clone()));
+        assert!(returned.ptr_eq(&cache));
+        assert_eq!(path(&returned), ["cached"]);
+    }
+    assert!(cache.async_frames().is_empty());
+}
+
+/// Clones of one failure travel separately: each gains the frames of the functions it
+/// leaves, and none of another's.
+#[test]
+fn clones_of_a_failure_keep_separate_trails() {
+    #[inline_callbacks]
+    fn left(d: Deferred<()>) -> Result<(), Failure> {
+        yield_!(d)
+    }
+    #[inline_callbacks]
+    fn right(d: Deferred<()>) -> Result<(), Failure> {
+        yield_!(d)
+    }
+    let failure = failure_result_of(erroring());
+    let from_left = failure_result_of(left(Deferred::fail(failure.clone())));
+    let from_right = failure_result_of(right(Deferred::fail(failure.clone())));
+    assert_eq!(path(&failure), ["erroring"]);
+    assert_eq!(path(&from_left), ["erroring", "left"]);
+    assert_eq!(path(&from_right), ["erroring", "right"]);
+    assert!(format!("{from_left:#}").contains("in left"));
+    assert!(!format!("{from_left:#}").contains("in right"));
+}

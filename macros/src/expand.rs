@@ -6,7 +6,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::ItemFn;
 
-use crate::{body, signature};
+use crate::{body, parameters, signature};
 
 pub fn inline_callbacks(args: TokenStream, item: TokenStream) -> TokenStream {
     let function: ItemFn = match syn::parse2(item) {
@@ -72,6 +72,7 @@ fn expand(function: ItemFn, value_type: syn::Type) -> TokenStream {
         unreachable!("value_type accepted the signature")
     };
     signature::require_static(&mut sig);
+    let parameters = parameters::move_into_body(&mut sig);
     let name = sig.ident.to_string();
     let (ident, generics, inputs) = (&sig.ident, &sig.generics, &sig.inputs);
     let where_clause = &generics.where_clause;
@@ -107,6 +108,7 @@ fn expand(function: ItemFn, value_type: syn::Type) -> TokenStream {
                             }
                         };
                     }
+                    #parameters
                     #(#statements)*
                 },
             )

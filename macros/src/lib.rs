@@ -3,6 +3,7 @@
 
 mod body;
 mod expand;
+mod parameters;
 mod signature;
 
 use proc_macro::TokenStream;

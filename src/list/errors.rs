@@ -1,5 +1,6 @@
 //! The errors the combinators fail with: [`FirstError`] and [`FailureGroup`].
 
+use std::cell::Cell;
 use std::fmt;
 
 use crate::failure::Failure;
@@ -26,7 +27,7 @@ use crate::failure::Failure;
 /// assert_eq!(first.to_string(), "FirstError[#1, disk full]");
 /// ```
 #[derive(Clone, thiserror::Error)]
-#[error("FirstError[#{index}, {failure}]")]
+#[error("FirstError[#{index}, {}]", Nested(.failure))]
 pub struct FirstError {
     /// The position of the failed Deferred among the inputs, counting from 0.
     pub index: usize,
@@ -59,7 +60,12 @@ impl Eq for FirstError {}
 /// `FirstError[#3, <the error's Debug>]`, like Twisted's `repr`.
 impl fmt::Debug for FirstError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "FirstError[#{}, {:?}]", self.index, self.failure.error())
+        write!(
+            f,
+            "FirstError[#{}, {:?}]",
+            self.index,
+            Nested(&self.failure)
+        )
     }
 }
 
@@ -114,7 +120,7 @@ impl fmt::Debug for FailureGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("FailureGroup")?;
         f.debug_list()
-            .entries(self.failures.iter().map(Failure::error))
+            .entries(self.failures.iter().map(Nested))
             .finish()
     }
 }
@@ -125,10 +131,58 @@ pub(super) fn describe_group(failures: &[Failure]) -> String {
     let mut text = format!("all {} Deferreds failed", failures.len());
     for (i, failure) in failures.iter().take(SHOWN).enumerate() {
         text.push_str(if i == 0 { ": " } else { "; " });
-        text.push_str(&failure.to_string());
+        text.push_str(&Nested(failure).to_string());
     }
     if failures.len() > SHOWN {
         text.push_str(&format!("; and {} more", failures.len() - SHOWN));
     }
     text
+}
+
+/// How many combinator errors deep a failure is shown; deeper ones show as `…`, so that a
+/// failure out of combinators nested a million deep displays in constant stack.
+const SHOWN_NESTING: u32 = 16;
+
+thread_local! {
+    /// How many combinator errors deep the failure being written is.
+    static NESTING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A failure inside a combinator's error, written (its message with `Display`, its error's
+/// `Debug` with `Debug`) down to [`SHOWN_NESTING`] levels.
+struct Nested<'a>(&'a Failure);
+
+impl Nested<'_> {
+    fn write(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        inner: impl FnOnce(&mut fmt::Formatter<'_>) -> fmt::Result,
+    ) -> fmt::Result {
+        let depth = NESTING.get();
+        if depth >= SHOWN_NESTING {
+            return f.write_str("…");
+        }
+        /// Restores the depth even if a user error's `Display` panics.
+        struct Restore(u32);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                NESTING.set(self.0);
+            }
+        }
+        let _restore = Restore(depth);
+        NESTING.set(depth + 1);
+        inner(f)
+    }
+}
+
+impl fmt::Display for Nested<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, |f| write!(f, "{}", self.0))
+    }
+}
+
+impl fmt::Debug for Nested<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, |f| write!(f, "{:?}", self.0.error()))
+    }
 }

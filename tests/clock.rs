@@ -779,13 +779,14 @@ impl Drop for Counted {
 /// the last owning handle drops the pending call and what it owns, not before.
 #[test]
 fn pending_calls_go_with_the_last_owning_handle() {
-    fn tick(clock: TestClock, ticks: Rc<Cell<u32>>, owned: Counted) {
+    // `_owned` is only carried along, to be dropped with the pending call.
+    fn tick(clock: TestClock, ticks: Rc<Cell<u32>>, _owned: Counted) {
         let again = clock.clone();
         clock.call_later(
             secs(1),
             Box::new(move || {
                 ticks.set(ticks.get() + 1);
-                tick(again, ticks, owned);
+                tick(again, ticks, _owned);
             }),
         );
     }
@@ -991,7 +992,11 @@ fn scale_100k_timers_scattered_cancelled_and_moved() {
         .enumerate()
         .filter(|(i, _)| i % 4 >= 2)
         .map(|(i, call)| {
-            let moved_by = if i % 4 == 2 { millis(500) } else { Duration::ZERO };
+            let moved_by = if i % 4 == 2 {
+                millis(500)
+            } else {
+                Duration::ZERO
+            };
             (call.time(), call.time() - moved_by, i)
         })
         .collect();

@@ -409,9 +409,13 @@ fn pending_calls_go_with_the_loop() {
             yield_!(sleep(&clock, 3600))?;
         }
     }
-    fn tick(clock: TokioClock, owned: Counted) {
+    // `_owned` is only carried along, to be dropped with the pending call.
+    fn tick(clock: TokioClock, _owned: Counted) {
         let again = clock.clone();
-        clock.call_later(Duration::from_millis(1), Box::new(move || tick(again, owned)));
+        clock.call_later(
+            Duration::from_millis(1),
+            Box::new(move || tick(again, _owned)),
+        );
     }
     let dropped = Rc::new(Cell::new(0));
     let clients = Rc::new(RefCell::new(Vec::new()));

@@ -38,7 +38,8 @@ fn log_time(
     name: &'static str,
     log: &Log<(&'static str, u128)>,
 ) -> DelayedCall {
-    let (clock2, log) = (clock.clone(), log.clone());
+    // A weak handle: a call that owned the clock would keep it, and itself, alive.
+    let (clock2, log) = (clock.weak(), log.clone());
     clock.call_later(
         delay,
         Box::new(move || log.borrow_mut().push((name, clock2.seconds().as_millis()))),
@@ -350,9 +351,35 @@ fn calls_run_at_the_end_of_the_advance() {
     assert_eq!(*result.borrow(), [("a", 5000), ("b", 5000)]);
 }
 
-/// A reset to a time other calls share puts the call after them, as if scheduled just then.
+// --- Order of ties, as Twisted's task.Clock runs them --------------------------------------
+//
+// Each expected order below is what Twisted's `task.Clock` gives for the same steps. Twisted
+// sorts its list of calls by time, stably, when a call is scheduled and before each call an
+// advance runs; `reset` and `delay` change a call's time, not its place in the list.
+
+/// The names of the calls logged so far, in the order they ran.
+fn names(result: &Log<(&'static str, u128)>) -> Vec<&'static str> {
+    result.borrow().iter().map(|(name, _)| *name).collect()
+}
+
+/// A call reset to the time it already had keeps its place among its ties.
 #[test]
-fn reset_orders_the_call_after_calls_already_due_then() {
+fn reset_to_the_same_time_keeps_the_place() {
+    let clock = TestClock::new();
+    let result = log();
+    let a = log_time(&clock, secs(2), "a", &result);
+    log_time(&clock, secs(2), "b", &result);
+    log_time(&clock, secs(2), "c", &result);
+    a.reset(secs(2)).unwrap();
+    log_time(&clock, secs(5), "z", &result); // a sort: changes nothing
+    clock.advance(secs(2));
+    assert_eq!(names(&result), ["a", "b", "c"]);
+}
+
+/// A call reset later into a tie, with no sort while its time differed, keeps its place
+/// ahead of the calls it was ahead of; a call scheduled afterwards goes behind them all.
+#[test]
+fn reset_later_into_a_tie_keeps_the_place() {
     let clock = TestClock::new();
     let result = log();
     let a = log_time(&clock, secs(1), "a", &result);
@@ -361,13 +388,27 @@ fn reset_orders_the_call_after_calls_already_due_then() {
     a.reset(secs(2)).unwrap();
     log_time(&clock, secs(2), "d", &result);
     clock.advance(secs(2));
-    let names: Vec<_> = result.borrow().iter().map(|(name, _)| *name).collect();
-    assert_eq!(names, ["b", "c", "a", "d"]);
+    assert_eq!(names(&result), ["a", "b", "c", "d"]);
 }
 
-/// `delay` moves a call behind the calls due at its new time, and repeated delays add up.
+/// A call reset earlier into a tie goes behind a call scheduled after it but sorted ahead
+/// of it (scheduling sorts, and it was due later then).
 #[test]
-fn delay_orders_the_call_after_calls_already_due_then() {
+fn reset_earlier_into_a_tie_goes_behind_calls_sorted_ahead() {
+    let clock = TestClock::new();
+    let result = log();
+    log_time(&clock, secs(1), "b", &result);
+    let a = log_time(&clock, secs(3), "a", &result);
+    log_time(&clock, secs(1), "c", &result);
+    a.reset(secs(1)).unwrap();
+    assert_eq!(clock.delayed_calls()[2], a);
+    clock.advance(secs(1));
+    assert_eq!(names(&result), ["b", "c", "a"]);
+}
+
+/// `delay` into a tie keeps the call's place too, however many delays it takes.
+#[test]
+fn delay_into_a_tie_keeps_the_place() {
     let clock = TestClock::new();
     let result = log();
     let a = log_time(&clock, secs(1), "a", &result);
@@ -378,8 +419,100 @@ fn delay_orders_the_call_after_calls_already_due_then() {
     clock.advance(secs(2));
     assert!(result.borrow().is_empty());
     clock.advance(secs(1));
-    assert_eq!(*result.borrow(), [("b", 3000), ("a", 3000)]);
+    assert_eq!(*result.borrow(), [("a", 3000), ("b", 3000)]);
     assert_eq!(clock.delayed_calls(), []);
+}
+
+/// Moved away and back with no sort between: the call keeps its place.
+#[test]
+fn moved_away_and_back_keeps_the_place() {
+    let clock = TestClock::new();
+    let result = log();
+    let a = log_time(&clock, secs(1), "a", &result);
+    log_time(&clock, secs(2), "b", &result);
+    a.reset(secs(3)).unwrap();
+    a.reset(secs(2)).unwrap();
+    clock.advance(secs(2));
+    assert_eq!(names(&result), ["a", "b"]);
+}
+
+/// Moved away, sorted there (an advance sorts), then moved back: the call stays behind.
+#[test]
+fn moved_away_sorted_and_back_stays_behind() {
+    let clock = TestClock::new();
+    let result = log();
+    let a = log_time(&clock, secs(1), "a", &result);
+    log_time(&clock, secs(2), "b", &result);
+    a.reset(secs(3)).unwrap();
+    clock.advance(Duration::ZERO);
+    a.reset(secs(2)).unwrap();
+    clock.advance(secs(2));
+    assert_eq!(names(&result), ["b", "a"]);
+}
+
+/// Listing the calls does not sort them: it changes nothing about later moves.
+#[test]
+fn delayed_calls_does_not_sort() {
+    let clock = TestClock::new();
+    let result = log();
+    let a = log_time(&clock, secs(1), "a", &result);
+    let b = log_time(&clock, secs(2), "b", &result);
+    a.reset(secs(3)).unwrap();
+    assert_eq!(clock.delayed_calls(), [b, a.clone()]);
+    a.reset(secs(2)).unwrap();
+    clock.advance(secs(2));
+    assert_eq!(names(&result), ["a", "b"]);
+}
+
+/// Several calls moved into one tie at once, from earlier and later times, around one
+/// that was there: they keep the order they had.
+#[test]
+fn many_calls_moved_into_one_tie_keep_their_order() {
+    let clock = TestClock::new();
+    let result = log();
+    let w = log_time(&clock, secs(5), "w", &result);
+    let x = log_time(&clock, secs(1), "x", &result);
+    let y = log_time(&clock, secs(2), "y", &result);
+    let z = log_time(&clock, secs(9), "z", &result);
+    log_time(&clock, secs(3), "v", &result);
+    for call in [&z, &x, &w, &y] {
+        call.reset(secs(3)).unwrap();
+    }
+    clock.advance(secs(3));
+    assert_eq!(names(&result), ["x", "y", "v", "w", "z"]);
+}
+
+/// A call reset by a running call, from a later time into a tie, goes behind the call
+/// already due then (the advance sorts after each call), though it was scheduled first.
+#[test]
+fn reset_by_a_running_call_into_a_tie_goes_behind() {
+    let clock = TestClock::new();
+    let result = log();
+    let c = log_time(&clock, secs(3), "c", &result);
+    log_time(&clock, secs(2), "b", &result);
+    clock.call_later(secs(1), Box::new(move || c.reset(secs(1)).unwrap()));
+    clock.pump(&[secs(1); 3]);
+    assert_eq!(*result.borrow(), [("b", 2000), ("c", 2000)]);
+}
+
+/// A call scheduled by a running call for the current time runs in the same advance, after
+/// every call that was due by then, whatever their times.
+#[test]
+fn a_call_scheduled_while_running_goes_behind_the_calls_due() {
+    let clock = TestClock::new();
+    let result = log();
+    let (inner_clock, inner_result) = (clock.weak(), result.clone());
+    clock.call_later(
+        secs(1),
+        Box::new(move || {
+            inner_result.borrow_mut().push(("first", 0));
+            log_time(&inner_clock, Duration::ZERO, "inner", &inner_result);
+        }),
+    );
+    log_time(&clock, secs(5), "five", &result);
+    log_time(&clock, secs(3), "three", &result);
+    clock.advance(secs(5));
+    assert_eq!(names(&result), ["first", "three", "five", "inner"]);
 }
 
 /// A call moved back and forth runs once, at its last time.
@@ -486,7 +619,7 @@ fn a_call_may_advance_the_clock() {
     let clock = TestClock::new();
     let result = log();
     clock.call_later(secs(1), {
-        let clock = clock.clone();
+        let clock = clock.weak();
         Box::new(move || clock.advance(secs(10)))
     });
     log_time(&clock, secs(5), "inner", &result);
@@ -631,6 +764,88 @@ fn a_call_outlives_its_clock() {
     assert_eq!(call.cancel(), Ok(()));
 }
 
+// --- Who keeps the calls alive -------------------------------------------------------------
+
+/// Counts its drops.
+struct Counted(Rc<Cell<usize>>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+/// A call that schedules itself again through a weak handle goes with the clock: dropping
+/// the last owning handle drops the pending call and what it owns, not before.
+#[test]
+fn pending_calls_go_with_the_last_owning_handle() {
+    // `_owned` is only carried along, to be dropped with the pending call.
+    fn tick(clock: TestClock, ticks: Rc<Cell<u32>>, _owned: Counted) {
+        let again = clock.clone();
+        clock.call_later(
+            secs(1),
+            Box::new(move || {
+                ticks.set(ticks.get() + 1);
+                tick(again, ticks, _owned);
+            }),
+        );
+    }
+    let (ticks, dropped) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+    let clock = TestClock::new();
+    let other = clock.clone();
+    tick(clock.weak(), ticks.clone(), Counted(dropped.clone()));
+    clock.pump(&[secs(1); 3]);
+    assert_eq!((ticks.get(), dropped.get()), (3, 0));
+    drop(clock);
+    assert_eq!((other.pending_calls(), dropped.get()), (1, 0));
+    drop(other);
+    assert_eq!(dropped.get(), 1);
+    assert_eq!(Rc::strong_count(&ticks), 1);
+}
+
+/// An inline-callbacks body sleeping on a weak handle is dropped with the clock: its
+/// Deferred fails with AbandonedError, and what it held is freed.
+#[test]
+fn a_sleeping_body_goes_with_the_clock() {
+    #[inline_callbacks]
+    fn sleeper(clock: TestClock, owned: Counted) -> Result<(), Failure> {
+        let _owned = owned;
+        loop {
+            yield_!(defer_later(&clock, secs(1), || Ok(())))?;
+        }
+    }
+    let dropped = Rc::new(Cell::new(0));
+    let clock = TestClock::new();
+    let d = sleeper(clock.weak(), Counted(dropped.clone()));
+    clock.pump(&[secs(1); 5]);
+    assert_eq!((clock.pending_calls(), dropped.get()), (1, 0));
+    drop(clock);
+    assert_eq!(dropped.get(), 1);
+    assert!(failure_result_of(d).check::<AbandonedError>());
+}
+
+/// A weak handle whose clock is gone still tells and moves its time, but has no calls and
+/// runs none.
+#[test]
+fn a_weak_handle_outlives_its_clock() {
+    let clock = TestClock::new();
+    let weak = clock.weak();
+    clock.advance(secs(2));
+    drop(clock);
+    assert_eq!(weak.seconds(), secs(2));
+    let ran = Rc::new(Cell::new(false));
+    let call = weak.call_later(secs(1), {
+        let ran = ran.clone();
+        Box::new(move || ran.set(true))
+    });
+    assert_eq!(call.time(), secs(3));
+    weak.advance(secs(5));
+    assert_eq!(weak.seconds(), secs(7));
+    assert!(!ran.get() && call.active());
+    assert_eq!((weak.pending_calls(), weak.delayed_calls()), (0, vec![]));
+    assert_eq!(call.cancel(), Ok(()));
+}
+
 // --- defer_later ------------------------------------------------------------------------
 
 /// A panic in the function fails the Deferred with PanicError.
@@ -770,12 +985,20 @@ fn scale_100k_timers_scattered_cancelled_and_moved() {
         }
     }
     assert_eq!(clock.pending_calls(), MANY / 2);
-    // Expected order: by final time, then by the order of the last (re)scheduling.
-    let mut expected: Vec<(Duration, usize, usize)> = calls
+    // Expected order, Twisted's: a stable sort by the final times of the calls as they
+    // stood, sorted by their first times (ties there in scheduling order).
+    let mut expected: Vec<(Duration, Duration, usize)> = calls
         .iter()
         .enumerate()
         .filter(|(i, _)| i % 4 >= 2)
-        .map(|(i, call)| (call.time(), if i % 4 == 2 { MANY + i } else { i }, i))
+        .map(|(i, call)| {
+            let moved_by = if i % 4 == 2 {
+                millis(500)
+            } else {
+                Duration::ZERO
+            };
+            (call.time(), call.time() - moved_by, i)
+        })
         .collect();
     expected.sort();
     clock.pump(&[secs(1); 11]);

@@ -3,14 +3,52 @@
 //! the last ones use `react` and the real clock.
 #![cfg(feature = "tokio")]
 
-use std::cell::RefCell;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
 use deferreds::{
-    add_timeout, defer_later, inline_callbacks, react, testing, CancelledError, Clock, Deferred,
-    DelayedCallError, Failure, TimeoutError, TokioClock,
+    add_timeout, defer_later, inline_callbacks, react, testing, AbandonedError, CancelledError,
+    Clock, Deferred, DelayedCallError, Failure, TimeoutError, TokioClock,
 };
+
+/// Counts this thread's allocations, so a test can tell what an operation allocates (the
+/// harness's other threads do not disturb the count).
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // `try_with`: the allocator also runs while thread-locals are being torn down.
+        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+        System.alloc(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Allocations made on this thread so far.
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// Counts its drops.
+struct Counted(Rc<Cell<usize>>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
 
 type Log = Rc<RefCell<Vec<&'static str>>>;
 
@@ -327,4 +365,77 @@ fn calls_outlive_the_clock_handle() {
     })
     .unwrap_err();
     assert!(failure.check::<TimeoutError>());
+}
+
+/// Moving a call moves its timer: 100,000 resets and delays of one call allocate nothing
+/// per move (no task per move), and the call runs once, at its last time.
+#[test]
+fn moving_a_call_moves_its_timer() {
+    let (allocated, ran_at) = paused(|| {
+        let clock = TokioClock::new();
+        let ran_at = Rc::new(Cell::new(None));
+        let call = clock.call_later(Duration::from_secs(1), {
+            let (clock, ran_at) = (clock.clone(), ran_at.clone());
+            Box::new(move || ran_at.set(Some(clock.seconds())))
+        });
+        let moves = sleep(&clock, 0).add_callback(move |()| {
+            let before = allocations();
+            for i in 0..50_000u64 {
+                call.reset(Duration::from_millis(i % 1000 + 1)).unwrap();
+                call.delay(Duration::from_millis(1)).unwrap();
+            }
+            Ok(allocations() - before)
+        });
+        let reader = ran_at.clone();
+        moves.add_callback(move |allocated| {
+            sleep(&clock, 5).add_callback(move |()| Ok((allocated, reader.get())))
+        })
+    })
+    .unwrap();
+    assert!(allocated < 8, "{allocated} allocations for 100,000 moves");
+    // The last reset was to 1000 ms from the time of the moves (zero), then 1 ms later.
+    assert_eq!(ran_at, Some(Duration::from_millis(1001)));
+}
+
+/// When the loop ends first, the calls still pending go with it, with everything they own,
+/// even when they own their clock: clients sleeping on the clock they hold, and a call that
+/// schedules itself again.
+#[test]
+fn pending_calls_go_with_the_loop() {
+    #[inline_callbacks]
+    fn client(clock: TokioClock, owned: Counted) -> Result<(), Failure> {
+        let _owned = owned;
+        loop {
+            yield_!(sleep(&clock, 3600))?;
+        }
+    }
+    // `_owned` is only carried along, to be dropped with the pending call.
+    fn tick(clock: TokioClock, _owned: Counted) {
+        let again = clock.clone();
+        clock.call_later(
+            Duration::from_millis(1),
+            Box::new(move || tick(again, _owned)),
+        );
+    }
+    let dropped = Rc::new(Cell::new(0));
+    let clients = Rc::new(RefCell::new(Vec::new()));
+    let answer = react({
+        let (dropped, clients) = (dropped.clone(), clients.clone());
+        move || {
+            let clock = TokioClock::new();
+            for _ in 0..10 {
+                let client = client(clock.clone(), Counted(dropped.clone()));
+                clients.borrow_mut().push(client);
+            }
+            tick(clock.clone(), Counted(dropped.clone()));
+            // Fires after the first ticks, long before the clients wake.
+            sleep(&clock, 0).add_callback(|()| Ok(42))
+        }
+    });
+    assert_eq!(answer.unwrap(), 42);
+    assert_eq!(dropped.get(), 11);
+    // Each client's sleep was abandoned with the loop, and the client failed with that.
+    for client in clients.take() {
+        assert!(testing::failure_result_of(client).check::<AbandonedError>());
+    }
 }

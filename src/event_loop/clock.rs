@@ -3,10 +3,11 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::future::{poll_fn, Future};
 use std::rc::{Rc, Weak};
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use crate::time::{Clock, DelayedCall, TimerQueue};
@@ -18,8 +19,22 @@ use crate::time::{Clock, DelayedCall, TimerQueue};
 ///
 /// Time is tokio's ([`tokio::time::Instant`]), counted from the moment the clock was made, so
 /// a runtime started with paused time (tokio's `test-util`) runs it deterministically.
-/// Handles are cheap to clone and share one clock; scheduled calls belong to the loop, and
-/// run even if every handle is gone by then (cancelling one then only drops its function).
+/// Handles are cheap to clone and share one clock. [`reset`](DelayedCall::reset) and
+/// [`delay`](DelayedCall::delay) move the call's sleeping timer; cancelling wakes its task
+/// to end.
+///
+/// # The loop owns the calls
+///
+/// A scheduled call, and everything its function owns, belongs to its task, which belongs
+/// to the loop (the [`LocalSet`](tokio::task::LocalSet)); the clock itself keeps none of
+/// them. So a call runs even if every handle is gone by then (cancelling it then only
+/// drops its function), and a call may own its clock (to schedule again, or as part of an
+/// [`#[inline_callbacks]`](crate::inline_callbacks) body sleeping on it) without keeping
+/// itself alive: when the loop ends (when [`react`](crate::react) returns), its pending
+/// calls are dropped unrun, with what they own (a [`defer_later`](crate::defer_later)
+/// Deferred then fails with [`AbandonedError`](crate::AbandonedError)). No reference cycle
+/// forms through the clock; one through the loop remains possible only if a call owns the
+/// `LocalSet` itself, as with any task.
 ///
 /// ```
 /// use std::time::Duration;
@@ -46,11 +61,12 @@ pub struct TokioClock {
     timers: Rc<Timers>,
 }
 
-/// The tasks sleeping until their call is due, by call: a moved call gets a new task, a
-/// cancelled one has its task aborted.
+/// The clock's side: its origin, and the active calls by [`DelayedCall::id`], with the
+/// waker of the task sleeping for each (once it has slept), to wake it when its call moves
+/// or is cancelled. Never the calls themselves: their tasks own them.
 struct Timers {
     origin: Instant,
-    sleeping: RefCell<HashMap<DelayedCall, AbortHandle>>,
+    sleeping: RefCell<HashMap<usize, Option<Waker>>>,
 }
 
 impl Default for Timers {
@@ -76,7 +92,8 @@ impl TokioClock {
         TokioClock::default()
     }
 
-    /// How many calls are scheduled and have neither run nor been cancelled.
+    /// How many calls are scheduled and have neither run nor been cancelled (nor been
+    /// dropped with the loop that was to run them).
     ///
     /// ```
     /// use std::time::Duration;
@@ -105,7 +122,12 @@ impl Clock for TokioClock {
     fn call_later(&self, delay: Duration, f: Box<dyn FnOnce()>) -> DelayedCall {
         let queue: Weak<dyn TimerQueue> = Rc::downgrade(&self.timers) as _;
         let call = DelayedCall::new(self.timers.seconds().saturating_add(delay), f, queue);
-        self.timers.sleep_until_due(&call);
+        tokio::task::spawn_local(sleep_then_run(Sleeper {
+            timers: Rc::downgrade(&self.timers),
+            origin: self.timers.origin,
+            call: call.clone(),
+        }));
+        self.timers.sleeping.borrow_mut().insert(call.id(), None);
         call
     }
 }
@@ -114,28 +136,67 @@ impl Timers {
     fn seconds(&self) -> Duration {
         Instant::now().saturating_duration_since(self.origin)
     }
+}
 
-    /// Starts the task that runs `call` at its time, in place of any earlier one.
-    fn sleep_until_due(&self, call: &DelayedCall) {
-        // A time too far off for `Instant` to hold is as good as never.
-        let due = self
-            .origin
-            .checked_add(call.time())
-            .unwrap_or_else(far_future);
-        let task = tokio::task::spawn_local({
-            let call = call.clone();
-            async move {
-                tokio::time::sleep_until(due).await;
-                let _ = call.run();
+/// What a call's task owns: the call, and the way back to its clock.
+struct Sleeper {
+    timers: Weak<Timers>,
+    origin: Instant,
+    call: DelayedCall,
+}
+
+impl Sleeper {
+    /// When the call is due now (it may have moved since the last look). A time too far off
+    /// for `Instant` to hold is as good as never.
+    fn due(&self) -> Instant {
+        self.origin
+            .checked_add(self.call.time())
+            .unwrap_or_else(far_future)
+    }
+
+    /// Tells the clock which task to wake when the call moves or is cancelled.
+    fn register(&self, waker: &Waker) {
+        let Some(timers) = self.timers.upgrade() else {
+            return;
+        };
+        let mut sleeping = timers.sleeping.borrow_mut();
+        if let Some(slot) = sleeping.get_mut(&self.call.id()) {
+            if !slot.as_ref().is_some_and(|known| known.will_wake(waker)) {
+                *slot = Some(waker.clone());
             }
-        });
-        let earlier = self
-            .sleeping
-            .borrow_mut()
-            .insert(call.clone(), task.abort_handle());
-        if let Some(earlier) = earlier {
-            earlier.abort();
         }
+    }
+}
+
+/// A task dropped unrun (the loop ended) takes its call off the clock's books, before the
+/// call goes (after, another call could get its id).
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        if let Some(timers) = self.timers.upgrade() {
+            let waker = timers.sleeping.borrow_mut().remove(&self.call.id());
+            drop((timers, waker));
+        }
+    }
+}
+
+/// A call's task: sleeps until the call is due, following it when it moves, then runs it;
+/// ends early if it is cancelled. One timer for the call's whole life, reset in place.
+async fn sleep_then_run(sleeper: Sleeper) {
+    let mut sleep = std::pin::pin!(tokio::time::sleep_until(sleeper.due()));
+    let due = poll_fn(|cx| {
+        if !sleeper.call.active() {
+            return Poll::Ready(false);
+        }
+        let due = sleeper.due();
+        if sleep.deadline() != due {
+            sleep.as_mut().reset(due);
+        }
+        sleeper.register(cx.waker());
+        sleep.as_mut().poll(cx).map(|()| true)
+    })
+    .await;
+    if due {
+        let _ = sleeper.call.run();
     }
 }
 
@@ -150,14 +211,19 @@ impl TimerQueue for Timers {
     }
 
     fn moved(&self, call: &DelayedCall) {
-        self.sleep_until_due(call);
+        // A task that has not slept yet reads the new time when it first does. (Waking only
+        // queues the task: nothing runs under the borrow.)
+        if let Some(Some(waker)) = self.sleeping.borrow().get(&call.id()) {
+            waker.wake_by_ref();
+        }
     }
 
     fn done(&self, call: &DelayedCall) {
-        let task = self.sleeping.borrow_mut().remove(call);
-        // A call being run is done from inside its own task, which must finish.
-        if let (Some(task), true) = (task, call.is_cancelled()) {
-            task.abort();
+        let waker = self.sleeping.borrow_mut().remove(&call.id()).flatten();
+        // A call being run is done from inside its own task, which is finishing; a cancelled
+        // one's task is woken to end, dropping its share of the call.
+        if let (Some(waker), true) = (waker, call.is_cancelled()) {
+            waker.wake();
         }
     }
 }

@@ -185,9 +185,18 @@ pub(super) struct CallInner {
     state: Cell<CallState>,
     func: Cell<Option<Box<dyn FnOnce()>>>,
     queue: Weak<dyn TimerQueue>,
-    /// Which of the clock's queue entries for this call is the live one (the test clock's
-    /// bookkeeping; a reset leaves the older entries behind, stale).
-    ticket: Cell<u64>,
+    /// Where the test clock keeps this call in its running order (its own bookkeeping).
+    place: Cell<Place>,
+}
+
+/// Where a [`TestClock`](crate::TestClock) keeps a call: its key in the clock's running
+/// order as of the clock's last sort, and whether it was moved since (and awaits the next).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Place {
+    /// The time the call had at the clock's last sort; its `rank` orders it among ties.
+    pub(super) time: Duration,
+    pub(super) rank: i64,
+    pub(super) moved: bool,
 }
 
 /// A call scheduled by [`Clock::call_later`](crate::Clock::call_later): the handle that
@@ -249,7 +258,7 @@ impl DelayedCall {
                 state: Cell::new(CallState::Pending),
                 func: Cell::new(Some(f)),
                 queue,
-                ticket: Cell::new(0),
+                place: Cell::new(Place::default()),
             }),
         }
     }
@@ -359,9 +368,9 @@ impl DelayedCall {
     }
 
     /// Moves the call to `delay` from now (from its clock's
-    /// [`seconds`](crate::Clock::seconds)); among calls due at the same time, it now runs
-    /// after those already scheduled, as if it had just been scheduled. A call whose clock
-    /// is gone can never run, and resetting it leaves its time as it was.
+    /// [`seconds`](crate::Clock::seconds)). Where it runs among calls due at the same time
+    /// is the clock's to say ([`TestClock`](crate::TestClock) keeps Twisted's order). A call
+    /// whose clock is gone can never run, and resetting it leaves its time as it was.
     ///
     /// ```
     /// use std::time::Duration;
@@ -434,12 +443,20 @@ impl DelayedCall {
         Ok(())
     }
 
-    pub(super) fn ticket(&self) -> u64 {
-        self.inner.ticket.get()
+    pub(super) fn place(&self) -> Place {
+        self.inner.place.get()
     }
 
-    pub(super) fn set_ticket(&self, ticket: u64) {
-        self.inner.ticket.set(ticket);
+    pub(super) fn set_place(&self, place: Place) {
+        self.inner.place.set(place);
+    }
+
+    /// A number that tells this call from every other one alive: for a clock to key its
+    /// bookkeeping by call without holding the call (which would keep its function alive).
+    /// Another call may get the same number once this one is gone.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn id(&self) -> usize {
+        Rc::as_ptr(&self.inner) as *const () as usize
     }
 
     pub(super) fn downgrade(&self) -> Weak<CallInner> {

@@ -46,10 +46,20 @@
 //!
 //! A clock is made of two halves: the [`Clock`] trait that code schedules with, and the
 //! [`TimerQueue`] trait through which a [`DelayedCall`] tells its clock that it was moved or
-//! is done. [`TestClock`] implements both with a binary heap; `TokioClock` (feature `tokio`)
-//! by spawning a local task per call that sleeps until [`DelayedCall::time`] and then
-//! [`run`](DelayedCall::run)s the call, aborting the task when [`TimerQueue::done`] reports a
+//! is done. [`TestClock`] implements both with an ordered map; `TokioClock` (feature
+//! `tokio`) by spawning a local task per call that sleeps until [`DelayedCall::time`] and
+//! then [`run`](DelayedCall::run)s the call, moving its one timer when
+//! [`TimerQueue::moved`] reports a move, and ending when [`TimerQueue::done`] reports a
 //! cancellation.
+//!
+//! # What keeps a call alive
+//!
+//! A pending call owns its function, and so whatever the function captured. Who owns the
+//! pending calls decides whether a call that captures its own clock (to schedule again, or
+//! an [`#[inline_callbacks]`](crate::inline_callbacks) body sleeping on it) is a reference
+//! cycle: a `TokioClock`'s calls belong to the loop's tasks, and go when the loop ends; a
+//! [`TestClock`]'s belong to its owning handles, and a call should capture a
+//! [`weak`](TestClock::weak) one. Each clock's docs say exactly when a cycle can still form.
 
 mod call;
 mod later;

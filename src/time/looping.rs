@@ -196,7 +196,7 @@ impl LoopingCall {
         F: FnMut() -> R + 'static,
         R: CallbackOutput,
     {
-        LoopingCall::with_body(clock, false, Box::new(move |_| outcome(|| f())))
+        LoopingCall::with_body(clock, false, Box::new(move |_| outcome(&mut f)))
     }
 
     /// A loop of `f` that is told, at each run, how many intervals have passed since its
@@ -342,7 +342,7 @@ impl LoopingCall {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{Clock, LoopingCall, TestClock};
+    /// use deferreds::{LoopingCall, TestClock};
     ///
     /// let clock = TestClock::new();
     /// let poll = LoopingCall::new(&clock, || Ok(()));
@@ -417,7 +417,7 @@ impl LoopingCall {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{Clock, LoopingCall, TestClock};
+    /// use deferreds::{LoopingCall, TestClock};
     ///
     /// let clock = TestClock::new();
     /// let poll = LoopingCall::new(&clock, || Ok(()));

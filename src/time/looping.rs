@@ -155,7 +155,9 @@ struct Shared {
     last_counted: Cell<Option<Duration>>,
 }
 
+/// Where the loop is; `running()` is `Scheduled`, or `Running` and not `stopping`.
 enum Phase {
+    /// Made, not started yet.
     Unstarted,
     /// The next run is on the clock. Weak: the clock owns the call, whose function owns this.
     Scheduled(Weak<CallInner>),

@@ -63,6 +63,7 @@
 
 mod call;
 mod later;
+mod looping;
 mod test_clock;
 
 use std::rc::Rc;
@@ -70,6 +71,7 @@ use std::time::Duration;
 
 pub use call::{DelayedCall, DelayedCallError, TimerQueue};
 pub use later::{add_timeout, add_timeout_with, defer_later};
+pub use looping::{AlreadyStartedError, LoopingCall, NotRunningError};
 pub use test_clock::TestClock;
 
 /// A source of time that runs functions later: Twisted's `IReactorTime`.

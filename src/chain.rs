@@ -163,11 +163,14 @@ struct Flags {
     paused: u16,
 }
 
+/// Twisted's canceller, given the chain being cancelled.
+pub(crate) type Canceller = Box<dyn FnOnce(&Rc<Chain>)>;
+
 /// What cancelling an unfired chain does, besides what every cancel does.
 pub(crate) enum OnCancel {
     /// Twisted's canceller: called once; if it did not fire the chain, the chain fails with
     /// `CancelledError`.
-    Canceller(Box<dyn FnOnce(&Rc<Chain>)>),
+    Canceller(Canceller),
     /// Passes the cancel on, each time the chain is cancelled before it fires, and leaves
     /// the outcome to whoever fires it: Twisted's `DeferredList.cancel`, which cancels the
     /// inputs and lets the list fire from their results.

@@ -78,7 +78,7 @@ fn every_kind_of_skipped_step_is_dropped_under_guard() {
         PanicsOnDrop("unused errback"),
     );
     let d = d
-        .add_callback(|n| Ok(n))
+        .add_callback(Ok)
         .add_callback(move |n| {
             let _kept = &first;
             Ok(n)
@@ -175,7 +175,7 @@ fn a_result_that_panics_on_drop_is_reported() {
         let _kept = &held;
         Ok(value)
     });
-    let mut d = d.add_callback(|value| Ok(value));
+    let mut d = d.add_callback(Ok);
     d.pause();
     let reports = capture_unhandled(|| {
         resolver.callback(PanicsOnDrop("result"));

@@ -551,7 +551,7 @@ fn reports_at_thread_exit_do_not_panic() {
             outer.pause();
             let mut inner = Deferred::succeed(0u8);
             inner.pause();
-            let inner = inner.add_callback(|n| Ok(n)).add_callback(|n| Ok(n));
+            let inner = inner.add_callback(Ok).add_callback(Ok);
             drop(outer.add_callback(move |n| {
                 drop(inner);
                 Ok(n)
@@ -560,7 +560,7 @@ fn reports_at_thread_exit_do_not_panic() {
         });
         assert_eq!(messages(&warm_up), vec!["warm-up"]);
         let (pending, resolver) = Deferred::<u8>::new();
-        let mut paused = pending.add_callback(|n| Ok(n)).add_callback(|n| Ok(n));
+        let mut paused = pending.add_callback(Ok).add_callback(Ok);
         paused.pause();
         resolver.errback(Failure::msg("paused at exit"));
         KEPT_UNTIL_EXIT.with(|kept| {

@@ -430,7 +430,6 @@ fn many_awaits_use_constant_stack() {
 mod under_the_loop {
     use std::future::{poll_fn, Future};
     use std::pin::Pin;
-    use std::task::Poll;
     use std::time::Duration;
 
     use deferreds::{add_timeout, ensure_deferred, react, Failure, TokioClock};
@@ -493,7 +492,7 @@ mod under_the_loop {
                 wait.recv().unwrap();
                 "from the pool"
             });
-            Ok(woken_from_afar(handle, go).await.map_err(Failure::new)?)
+            woken_from_afar(handle, go).await.map_err(Failure::new)
         });
         assert_eq!(
             outcome.unwrap(),

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use deferreds::testing::{capture_unhandled, failure_result_of};
 use deferreds::{
-    defer_later, defer_to_thread, inline_callbacks, react, spawn_deferred, CancelledError,
-    Deferred, Failure, LoopEndedError, LoopNotRunningError, PanicError, Reactor, TokioClock,
+    add_timeout, defer_later, defer_to_thread, inline_callbacks, react, spawn_deferred,
+    CancelledError, Deferred, Failure, LoopEndedError, LoopNotRunningError, PanicError, Reactor,
+    TokioClock,
 };
 
 type Log = Rc<RefCell<Vec<String>>>;
@@ -280,16 +281,15 @@ fn a_shutdown_timeout_bounds_the_wait_for_a_job_that_never_ends() {
 fn before_shutdown_triggers_are_waited_for() {
     let log = Log::default();
     let (first, second, main_log) = (log.clone(), log.clone(), log.clone());
+    // The first trigger waits for the second to open the gate: it finishes only if both
+    // were called before the loop waited on either (bounded, so it fails instead of hanging).
+    let (gate, open_gate) = Deferred::<()>::new();
     let result = Reactor::new()
         .before_shutdown(move || {
             push(&first, "first trigger called");
             let clock = TokioClock::new();
-            let log = first.clone();
-            defer_later(&clock, Duration::from_millis(30), || Ok(()))
-                .add_callback(move |()| {
-                    push(&log, "first trigger's timer fired");
-                    defer_to_thread(|| Ok::<_, Failure>(()))
-                })
+            add_timeout(gate, Duration::from_secs(20), &clock)
+                .add_callback(|()| defer_to_thread(|| Ok::<_, Failure>(())))
                 .add_callback(move |()| {
                     push(&first, "first trigger's thread done");
                     Ok(())
@@ -300,6 +300,7 @@ fn before_shutdown_triggers_are_waited_for() {
             let clock = TokioClock::new();
             defer_later(&clock, Duration::from_millis(1), move || {
                 push(&second, "second trigger's timer fired");
+                open_gate.callback(());
                 Ok(())
             })
         })
@@ -320,7 +321,6 @@ fn before_shutdown_triggers_are_waited_for() {
             "first trigger called",
             "second trigger called",
             "second trigger's timer fired",
-            "first trigger's timer fired",
             "first trigger's thread done",
             "run returned",
         ]

@@ -30,6 +30,8 @@ struct ConnectionError(std::io::Error);
 /// What the server has seen, shared with the test (the server runs in `Send` tasks).
 #[derive(Default)]
 struct ServerLog {
+    /// Requests that reached a handler.
+    received: AtomicUsize,
     /// Requests whose handler was dropped before answering (the client went away).
     abandoned: AtomicUsize,
     /// Requests answered.
@@ -64,6 +66,7 @@ fn start_server() -> (SocketAddr, Arc<ServerLog>) {
             let log = server_log.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                    log.received.fetch_add(1, Ordering::SeqCst);
                     let mut guard = AbandonGuard(log.clone(), false);
                     async move {
                         let path = request.uri().path().to_string();
@@ -186,21 +189,26 @@ fn a_closed_port_gives_a_connection_error() {
 fn a_stalled_server_times_out_and_the_request_is_dropped() {
     let (failure, answered) = bounded(|clock| {
         let (address, log) = start_server();
-        let request = add_timeout(
-            get(address, "/stall".into()),
-            Duration::from_millis(50),
-            &clock,
-        );
-        request.add_both(move |result| {
-            let failure = result.err();
-            server_sees_its_client_go(clock, log)
-                .add_callback(move |log| Ok((failure, log.answered.load(Ordering::SeqCst))))
-        })
+        let request = get(address, "/stall".into());
+        // The timeout starts once the server has the request, so it surely drops a handler.
+        let timing = clock.clone();
+        server_has_the_request(clock.clone(), log.clone())
+            .add_callback(move |()| add_timeout(request, Duration::from_millis(50), &timing))
+            .add_both(move |result| {
+                let failure = result.err();
+                server_sees_its_client_go(clock, log)
+                    .add_callback(move |log| Ok((failure, log.answered.load(Ordering::SeqCst))))
+            })
     })
     .unwrap();
     let failure = failure.expect("the stalled request should fail");
     assert!(failure.check::<TimeoutError>(), "{failure}");
     assert_eq!(answered, 0);
+}
+
+/// Fires once the server's handler has the request.
+fn server_has_the_request(clock: TokioClock, log: Arc<ServerLog>) -> Deferred<()> {
+    wait_for(clock, move || log.received.load(Ordering::SeqCst) == 1)
 }
 
 /// Fires once the server has dropped exactly one handler unanswered. The handler goes when
@@ -233,9 +241,12 @@ fn a_cancelled_request_fails_and_lets_go_of_the_server() {
         let (address, log) = start_server();
         let mut request = get(address, "/stall".into());
         let controller = request.controller();
-        clock.call_later(
-            Duration::from_millis(30),
-            Box::new(move || controller.cancel()),
+        // Cancelled once the server has the request, so it surely drops a handler.
+        drop(
+            server_has_the_request(clock.clone(), log.clone()).add_callback(move |()| {
+                controller.cancel();
+                Ok(())
+            }),
         );
         request.add_both(move |result| {
             let failure = result.err();

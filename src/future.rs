@@ -7,8 +7,8 @@ use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, ThreadId};
 
@@ -172,10 +172,13 @@ impl<T: 'static> fmt::Debug for DeferredFuture<T> {
 /// recover from it: dropping is how async Rust cancels. A body that must handle its own
 /// cancellation is written with [`#[inline_callbacks]`](crate::inline_callbacks).
 ///
-/// A waker is `Send`, but the future is not: a wake from another thread never polls the
-/// future there; it does nothing, and the future waits until something on its own thread
-/// wakes it. A future that is only ever woken from other threads needs an event loop
-/// polling on this thread.
+/// A waker is `Send`, but the future is not, so it is only ever polled on this thread. A
+/// wake from another thread (a oneshot sent from a thread, a `spawn_blocking` handle) is
+/// passed to the event loop when [`react`](crate::react) runs on this thread, and the loop
+/// polls the future here. With no loop running here, nothing can poll it: it waits until it
+/// is woken on this thread, or until a loop starts here. Such a wake is reported once per
+/// future, as an unhandled [`CrossThreadWakeError`] from the waking thread, so the hang is
+/// not silent.
 ///
 /// ```
 /// use deferreds::{ensure_deferred, testing, Deferred, Failure};
@@ -214,6 +217,8 @@ where
         waker: Waker::from(Arc::new(TaskWaker {
             id,
             thread: thread::current().id(),
+            inbox: INBOX.with(Arc::clone),
+            reported: AtomicBool::new(false),
         })),
     });
     TASKS.with(|tasks| tasks.borrow_mut().insert(id, task.clone()));
@@ -283,11 +288,14 @@ where
     }
 }
 
-/// Wakes a task on its own thread; from any other thread, does nothing (the future is not
-/// `Send`, so it cannot be polled there).
+/// Wakes a task: on its own thread by polling it at once; from any other thread by passing
+/// the wake to its thread's inbox, for the event loop there.
 struct TaskWaker {
     id: u64,
     thread: ThreadId,
+    inbox: Arc<Inbox>,
+    /// Whether a wake with no loop to receive it was reported already.
+    reported: AtomicBool,
 }
 
 impl Wake for TaskWaker {
@@ -297,11 +305,147 @@ impl Wake for TaskWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         if thread::current().id() != self.thread {
+            let delivered = self.inbox.post(self.id);
+            if !delivered && !self.reported.swap(true, Ordering::Relaxed) {
+                crate::unhandled::report(Failure::new(CrossThreadWakeError), None);
+            }
             return;
         }
-        let task = TASKS.with(|tasks| tasks.borrow().get(&self.id).cloned());
-        if let Some(task) = task {
-            task.poll_now();
+        poll_task(self.id);
+    }
+}
+
+/// Polls the task with this id, if it is still running on this thread.
+fn poll_task(id: u64) {
+    let task = TASKS.with(|tasks| tasks.borrow().get(&id).cloned());
+    if let Some(task) = task {
+        task.poll_now();
+    }
+}
+
+/// A future run by [`ensure_deferred`] was woken from another thread while no event loop
+/// ran on the thread that owns it, so nothing could poll it: it waits until it is woken on
+/// its own thread, or until [`react`](crate::react) runs there. Reported once per future,
+/// as an [`UnhandledError`](crate::UnhandledError), from the thread that woke it.
+///
+/// ```
+/// use std::{future::Future, pin::Pin, sync::{Arc, Mutex}, task::{Context, Poll, Waker}};
+/// use deferreds::{ensure_deferred, testing, CrossThreadWakeError, Failure};
+///
+/// // A future that lets whoever holds `waker` wake it.
+/// struct Parked(Arc<Mutex<Option<Waker>>>);
+/// impl Future for Parked {
+///     type Output = Result<(), Failure>;
+///     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+///         *self.0.lock().unwrap() = Some(cx.waker().clone());
+///         Poll::Pending
+///     }
+/// }
+/// let waker = Arc::new(Mutex::new(None));
+/// let parked = ensure_deferred(Parked(waker.clone()));
+/// let waker = waker.lock().unwrap().take().unwrap();
+/// let reports = std::thread::spawn(move || testing::capture_unhandled(|| waker.wake()))
+///     .join()
+///     .unwrap();
+/// assert!(reports[0].failure().check::<CrossThreadWakeError>());
+/// testing::assert_no_result(&parked);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, thiserror::Error)]
+#[error(
+    "a future run by ensure_deferred was woken from another thread, but no event loop runs \
+     on the thread that owns it, so nothing can poll it there: it waits until woken on its \
+     own thread (await such futures inside react, whose loop receives these wakes)"
+)]
+pub struct CrossThreadWakeError;
+
+thread_local! {
+    /// Where other threads leave wakes for this thread's tasks.
+    static INBOX: Arc<Inbox> = Arc::default();
+}
+
+/// The wakes other threads left for one thread's tasks, and the event loop (if one runs
+/// there) to tell about them.
+#[derive(Default)]
+struct Inbox {
+    state: Mutex<InboxState>,
+}
+
+#[derive(Default)]
+struct InboxState {
+    /// Ids of woken tasks, each once, in the order they were woken.
+    woken: Vec<u64>,
+    /// Whether a loop receives this thread's wakes now.
+    loop_running: bool,
+    /// Wakes the loop's delivery task; set once it has been polled.
+    delivery: Option<Waker>,
+}
+
+impl Inbox {
+    fn state(&self) -> MutexGuard<'_, InboxState> {
+        // Nothing runs user code under this lock, so a poisoned one is still consistent.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Leaves a wake for task `id`; says whether a loop is there to receive it.
+    fn post(&self, id: u64) -> bool {
+        let mut state = self.state();
+        if !state.woken.contains(&id) {
+            state.woken.push(id);
         }
+        let running = state.loop_running;
+        let delivery = state.delivery.clone();
+        drop(state);
+        if let Some(delivery) = delivery {
+            delivery.wake();
+        }
+        running
+    }
+}
+
+/// The event loop's side of this thread's inbox: a future, polled on the loop thread, that
+/// never finishes and polls each task woken from another thread. While it exists, wakes
+/// from other threads count as delivered.
+#[cfg(feature = "tokio")]
+pub(crate) struct RemoteWakes {
+    inbox: Arc<Inbox>,
+}
+
+#[cfg(feature = "tokio")]
+impl RemoteWakes {
+    /// Starts receiving this thread's wakes from other threads, including any left before.
+    pub(crate) fn receive() -> Self {
+        let inbox = INBOX.with(Arc::clone);
+        inbox.state().loop_running = true;
+        RemoteWakes { inbox }
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl Future for RemoteWakes {
+    type Output = std::convert::Infallible;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            let woken = {
+                let mut state = self.inbox.state();
+                state.delivery = Some(cx.waker().clone());
+                std::mem::take(&mut state.woken)
+            };
+            if woken.is_empty() {
+                return Poll::Pending;
+            }
+            woken.into_iter().for_each(poll_task);
+        }
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl Drop for RemoteWakes {
+    fn drop(&mut self) {
+        let mut state = self.inbox.state();
+        state.loop_running = false;
+        state.delivery = None;
     }
 }

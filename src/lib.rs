@@ -119,9 +119,12 @@ pub use debug::{is_debugging, set_debugging};
 pub use deferred::Deferred;
 pub use errors::{AbandonedError, CancelledError, PanicError, SelfWaitError, TimeoutError};
 #[cfg(feature = "tokio")]
-pub use event_loop::{defer_to_thread, react, spawn_deferred, TokioClock};
+pub use event_loop::{
+    defer_to_thread, react, spawn_deferred, LoopEndedError, LoopNotRunningError, Reactor,
+    TokioClock,
+};
 pub use failure::{AsyncFrame, Failure};
-pub use future::{ensure_deferred, DeferredFuture};
+pub use future::{ensure_deferred, CrossThreadWakeError, DeferredFuture};
 
 /// Write asynchronous code as if it were synchronous: Twisted's `@inlineCallbacks`.
 ///

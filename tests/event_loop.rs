@@ -1,16 +1,24 @@
 //! The tokio event loop: `react`, `spawn_deferred`, `defer_to_thread`.
 #![cfg(feature = "tokio")]
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use deferreds::testing::{capture_unhandled, failure_result_of};
 use deferreds::{
-    defer_to_thread, inline_callbacks, react, spawn_deferred, CancelledError, Deferred, Failure,
-    PanicError,
+    add_timeout, defer_later, defer_to_thread, inline_callbacks, react, spawn_deferred,
+    CancelledError, Deferred, Failure, LoopEndedError, LoopNotRunningError, PanicError, Reactor,
+    TokioClock,
 };
+
+type Log = Rc<RefCell<Vec<String>>>;
+
+fn push(log: &Log, entry: impl Into<String>) {
+    log.borrow_mut().push(entry.into());
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -186,4 +194,203 @@ fn a_thousand_spawned_futures() {
         Ok(total)
     }
     assert_eq!(react(|| sum_all(1000)).unwrap(), 499_500);
+}
+
+/// Outside a loop, spawn_deferred and defer_to_thread fail their Deferred; they never panic.
+#[test]
+fn starting_work_where_no_loop_runs_fails_the_deferred() {
+    let spawned = spawn_deferred(async { Ok::<_, Failure>(1) });
+    let threaded = defer_to_thread(|| Ok::<_, Failure>(2));
+    for failure in [failure_result_of(spawned), failure_result_of(threaded)] {
+        assert!(failure.check::<LoopNotRunningError>(), "{failure}");
+        assert_eq!(
+            failure.error_message(),
+            "no event loop is running on this thread: spawn_deferred and defer_to_thread \
+             work inside react (in its main, or in a before-shutdown trigger)"
+        );
+    }
+}
+
+/// When main fires while a task is pending, the task's Deferred fails with LoopEndedError;
+/// a callback that retries on that failure gets LoopNotRunningError from spawn_deferred and
+/// defer_to_thread: no panic, and every failure says what happened.
+#[test]
+fn retrying_while_the_loop_ends_fails_clearly() {
+    let log = Log::default();
+    let seen = log.clone();
+    let reports = capture_unhandled(|| {
+        let value = react(move || {
+            let stuck = spawn_deferred(std::future::pending::<Result<(), Failure>>());
+            let _retry = stuck.add_errback(move |failure| {
+                push(&seen, format!("task: {}", failure.type_name()));
+                push(&seen, failure.error_message());
+                let again = spawn_deferred(async { Ok::<_, Failure>(()) });
+                push(
+                    &seen,
+                    format!("retry: {}", failure_result_of(again).type_name()),
+                );
+                let threaded = defer_to_thread(|| Ok::<_, Failure>(()));
+                push(
+                    &seen,
+                    format!("thread: {}", failure_result_of(threaded).type_name()),
+                );
+                Ok(())
+            });
+            Deferred::succeed(7)
+        });
+        assert_eq!(value.unwrap(), 7);
+    });
+    assert!(reports.is_empty(), "{:?}", reports.len());
+    assert_eq!(
+        *log.borrow(),
+        [
+            format!("task: {}", std::any::type_name::<LoopEndedError>()),
+            "the event loop ended before this work finished: react's main Deferred fired \
+             (and its before-shutdown triggers ran) while the work was still pending, so its \
+             result can never arrive"
+                .to_string(),
+            format!("retry: {}", std::any::type_name::<LoopNotRunningError>()),
+            format!("thread: {}", std::any::type_name::<LoopNotRunningError>()),
+        ]
+    );
+}
+
+/// A defer_to_thread job that never ends does not keep the loop from returning once the
+/// shutdown timeout has passed.
+#[test]
+fn a_shutdown_timeout_bounds_the_wait_for_a_job_that_never_ends() {
+    let (release, stuck) = std::sync::mpsc::channel::<()>();
+    let outcome = Reactor::new()
+        .shutdown_timeout(Duration::from_millis(20))
+        .run(move || {
+            drop(defer_to_thread(move || {
+                let _ = stuck.recv(); // blocks until the test is over
+                Ok::<_, Failure>(())
+            }));
+            Deferred::succeed("returned")
+        });
+    assert_eq!(outcome.unwrap(), "returned");
+    drop(release);
+}
+
+/// Before-shutdown triggers run after main's Deferred fired, all called in the order they
+/// were added and then waited for together, with the loop's timers and threads still
+/// working; main's result comes back after they are done. Twisted's
+/// `addSystemEventTrigger("before", "shutdown", f)`.
+#[test]
+fn before_shutdown_triggers_are_waited_for() {
+    let log = Log::default();
+    let (first, second, main_log) = (log.clone(), log.clone(), log.clone());
+    // The first trigger waits for the second to open the gate: it finishes only if both
+    // were called before the loop waited on either (bounded, so it fails instead of hanging).
+    let (gate, open_gate) = Deferred::<()>::new();
+    let result = Reactor::new()
+        .before_shutdown(move || {
+            push(&first, "first trigger called");
+            let clock = TokioClock::new();
+            add_timeout(gate, Duration::from_secs(20), &clock)
+                .add_callback(|()| defer_to_thread(|| Ok::<_, Failure>(())))
+                .add_callback(move |()| {
+                    push(&first, "first trigger's thread done");
+                    Ok(())
+                })
+        })
+        .before_shutdown(move || {
+            push(&second, "second trigger called");
+            let clock = TokioClock::new();
+            defer_later(&clock, Duration::from_millis(1), move || {
+                push(&second, "second trigger's timer fired");
+                open_gate.callback(());
+                Ok(())
+            })
+        })
+        .run(move || {
+            push(&main_log, "main");
+            spawn_deferred(async { Ok::<_, Failure>(5) }).add_callback(move |value| {
+                push(&main_log, "main fired");
+                Ok(value)
+            })
+        });
+    push(&log, "run returned");
+    assert_eq!(result.unwrap(), 5);
+    assert_eq!(
+        *log.borrow(),
+        [
+            "main",
+            "main fired",
+            "first trigger called",
+            "second trigger called",
+            "second trigger's timer fired",
+            "first trigger's thread done",
+            "run returned",
+        ]
+    );
+}
+
+/// A trigger that fails or panics is reported as an unhandled error; the others still run,
+/// and main's result is what run returns.
+#[test]
+fn a_failing_trigger_is_reported_and_shutdown_goes_on() {
+    let ran = Rc::new(Cell::new(false));
+    let later = ran.clone();
+    let reports = capture_unhandled(|| {
+        let result = Reactor::new()
+            .before_shutdown(|| Deferred::fail(Failure::msg("could not flush")))
+            .before_shutdown(|| -> Deferred<()> { panic!("trigger blew up") })
+            .before_shutdown(move || {
+                later.set(true);
+                Deferred::succeed(())
+            })
+            .run(|| Deferred::succeed("main's value"));
+        assert_eq!(result.unwrap(), "main's value");
+    });
+    assert!(ran.get());
+    let messages: Vec<String> = reports
+        .iter()
+        .map(|report| report.failure().error_message())
+        .collect();
+    assert_eq!(
+        messages,
+        ["a callback panicked: trigger blew up", "could not flush"]
+    );
+}
+
+/// A cancelled defer_to_thread job that has not started never runs; one already running
+/// runs to completion, its result dropped. One pool thread makes the order certain.
+#[test]
+fn cancelled_jobs_that_have_not_started_never_run() {
+    let log: Arc<std::sync::Mutex<Vec<&'static str>>> = Arc::default();
+    let (release, blocked) = std::sync::mpsc::channel::<()>();
+    let (started, has_started) = std::sync::mpsc::channel::<()>();
+    let (first_log, queued_log, last_log) = (log.clone(), log.clone(), log.clone());
+    let outcome = Reactor::new().thread_pool_size(1).run(move || {
+        let running = defer_to_thread(move || {
+            started.send(()).unwrap();
+            let _ = blocked.recv();
+            first_log.lock().unwrap().push("running job finished");
+            Ok::<_, Failure>(())
+        });
+        let queued = defer_to_thread(move || {
+            queued_log.lock().unwrap().push("queued job ran");
+            Ok::<_, Failure>(())
+        });
+        // Blocks the loop thread until the pool's one thread is busy with the first job.
+        has_started.recv().unwrap();
+        running.cancel();
+        queued.cancel();
+        let cancelled = [failure_result_of(running), failure_result_of(queued)]
+            .iter()
+            .all(|failure| failure.check::<CancelledError>());
+        release.send(()).unwrap();
+        // Queued behind both: by the time it runs, the others have had their turn.
+        defer_to_thread(move || {
+            last_log.lock().unwrap().push("last job ran");
+            Ok::<_, Failure>(cancelled)
+        })
+    });
+    assert!(outcome.unwrap());
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["running job finished", "last job ran"]
+    );
 }

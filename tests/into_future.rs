@@ -299,6 +299,80 @@ fn a_wake_from_another_thread_does_not_poll_there() {
     success_result_of(result);
 }
 
+/// A future that parks its waker where the test can take it, and is ready once told.
+struct Parked {
+    waker: Arc<Mutex<Option<Waker>>>,
+    ready: Rc<Cell<bool>>,
+}
+
+impl Future for Parked {
+    type Output = Result<&'static str, Failure>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        *self.waker.lock().unwrap() = Some(cx.waker().clone());
+        if self.ready.get() {
+            Poll::Ready(Ok("polled"))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// With no loop on its thread, a wake from another thread cannot reach the future: it is
+/// reported, once per future, as a CrossThreadWakeError from the waking thread.
+#[test]
+fn a_wake_from_another_thread_with_no_loop_is_reported_once() {
+    let waker = Arc::new(Mutex::new(None));
+    let ready = Rc::new(Cell::new(false));
+    let result = ensure_deferred(Parked {
+        waker: waker.clone(),
+        ready: ready.clone(),
+    });
+    let remote = waker.lock().unwrap().clone().unwrap();
+    let reports = std::thread::spawn(move || {
+        capture_unhandled(|| {
+            remote.wake_by_ref();
+            remote.wake();
+        })
+    })
+    .join()
+    .unwrap();
+    assert_eq!(reports.len(), 1);
+    assert!(reports[0]
+        .failure()
+        .check::<deferreds::CrossThreadWakeError>());
+    assert_no_result(&result);
+    drop(reports);
+    ready.set(true);
+    let local = waker.lock().unwrap().clone().unwrap();
+    local.wake();
+    assert_eq!(success_result_of(result), "polled");
+}
+
+/// A wake from another thread left before any loop ran here reaches the future once `react`
+/// runs on this thread.
+#[cfg(feature = "tokio")]
+#[test]
+fn a_wake_left_before_the_loop_started_is_delivered_by_it() {
+    let waker = Arc::new(Mutex::new(None));
+    let ready = Rc::new(Cell::new(false));
+    let result = ensure_deferred(Parked {
+        waker: waker.clone(),
+        ready: ready.clone(),
+    });
+    ready.set(true);
+    let remote = waker.lock().unwrap().clone().unwrap();
+    std::thread::spawn(move || capture_unhandled(|| remote.wake()))
+        .join()
+        .unwrap();
+    assert_no_result(&result);
+    let delivered = deferreds::react(move || {
+        // Bounded, so a lost wake fails the test instead of hanging it.
+        let clock = deferreds::TokioClock::new();
+        deferreds::add_timeout(result, std::time::Duration::from_secs(20), &clock)
+    });
+    assert_eq!(delivered.unwrap(), "polled");
+}
+
 /// A failure the future handles is not reported; one it returns is, if nobody handles it.
 #[test]
 fn awaiting_a_failure_handles_it() {
@@ -348,4 +422,81 @@ fn many_awaits_use_constant_stack() {
     }
     assert_eq!(fired, 100_000);
     assert_eq!(success_result_of(result), 100_000);
+}
+
+/// Under `react`, a wake from another thread reaches the loop thread, which polls the future
+/// there.
+#[cfg(feature = "tokio")]
+mod under_the_loop {
+    use std::future::{poll_fn, Future};
+    use std::pin::Pin;
+    use std::time::Duration;
+
+    use deferreds::{add_timeout, ensure_deferred, react, Failure, TokioClock};
+
+    /// Awaits `pending`, which another thread makes ready once `go` is sent: `go` is sent only
+    /// after the future has been polled and found pending, so the wake surely comes from
+    /// that other thread.
+    async fn woken_from_afar<F: Future + Unpin>(
+        mut pending: F,
+        go: std::sync::mpsc::Sender<()>,
+    ) -> F::Output {
+        let mut go = Some(go);
+        poll_fn(move |cx| {
+            let poll = Pin::new(&mut pending).poll(cx);
+            if poll.is_pending() {
+                if let Some(go) = go.take() {
+                    go.send(()).unwrap();
+                }
+            }
+            poll
+        })
+        .await
+    }
+
+    /// Runs `future` under react with a bound, so a lost wake fails instead of hanging.
+    fn on_the_loop<T: 'static>(
+        future: impl Future<Output = Result<T, Failure>> + 'static,
+    ) -> Result<(T, std::thread::ThreadId), Failure> {
+        react(|| {
+            let clock = TokioClock::new();
+            let polled = ensure_deferred(async move {
+                let value = future.await?;
+                Ok::<_, Failure>((value, std::thread::current().id()))
+            });
+            add_timeout(polled, Duration::from_secs(20), &clock)
+        })
+    }
+
+    /// A oneshot sent from a std thread.
+    #[test]
+    fn a_oneshot_sent_from_a_thread() {
+        let outcome = on_the_loop(async {
+            let (send, receive) = tokio::sync::oneshot::channel();
+            let (go, wait) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                wait.recv().unwrap();
+                send.send(21).unwrap();
+            });
+            Ok(woken_from_afar(receive, go).await.map_err(Failure::new)? * 2)
+        });
+        assert_eq!(outcome.unwrap(), (42, std::thread::current().id()));
+    }
+
+    /// A `spawn_blocking` handle.
+    #[test]
+    fn a_spawn_blocking_handle() {
+        let outcome = on_the_loop(async {
+            let (go, wait) = std::sync::mpsc::channel();
+            let handle = tokio::task::spawn_blocking(move || {
+                wait.recv().unwrap();
+                "from the pool"
+            });
+            woken_from_afar(handle, go).await.map_err(Failure::new)
+        });
+        assert_eq!(
+            outcome.unwrap(),
+            ("from the pool", std::thread::current().id())
+        );
+    }
 }

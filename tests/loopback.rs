@@ -30,6 +30,8 @@ struct ConnectionError(std::io::Error);
 /// What the server has seen, shared with the test (the server runs in `Send` tasks).
 #[derive(Default)]
 struct ServerLog {
+    /// Requests that reached a handler.
+    received: AtomicUsize,
     /// Requests whose handler was dropped before answering (the client went away).
     abandoned: AtomicUsize,
     /// Requests answered.
@@ -64,6 +66,7 @@ fn start_server() -> (SocketAddr, Arc<ServerLog>) {
             let log = server_log.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                    log.received.fetch_add(1, Ordering::SeqCst);
                     let mut guard = AbandonGuard(log.clone(), false);
                     async move {
                         let path = request.uri().path().to_string();
@@ -180,27 +183,41 @@ fn a_closed_port_gives_a_connection_error() {
 }
 
 /// A stalled server meets a timeout on the real clock: the request fails with
-/// `TimeoutError`, and the server sees its client go away.
+/// `TimeoutError`, and the server sees its client go away while the loop still runs (the
+/// end of the loop would drop the server's handlers whatever the client did).
 #[test]
 fn a_stalled_server_times_out_and_the_request_is_dropped() {
-    let (failure, log) = bounded(|clock| {
+    let (failure, answered) = bounded(|clock| {
         let (address, log) = start_server();
-        let request = add_timeout(
-            get(address, "/stall".into()),
-            Duration::from_millis(50),
-            &clock,
-        );
-        request.add_both(move |result| Ok((result.err(), log)))
+        let request = get(address, "/stall".into());
+        // The timeout starts once the server has the request, so it surely drops a handler.
+        let timing = clock.clone();
+        server_has_the_request(clock.clone(), log.clone())
+            .add_callback(move |()| add_timeout(request, Duration::from_millis(50), &timing))
+            .add_both(move |result| {
+                let failure = result.err();
+                server_sees_its_client_go(clock, log)
+                    .add_callback(move |log| Ok((failure, log.answered.load(Ordering::SeqCst))))
+            })
     })
     .unwrap();
     let failure = failure.expect("the stalled request should fail");
     assert!(failure.check::<TimeoutError>(), "{failure}");
-    assert_eq!(log.answered.load(Ordering::SeqCst), 0);
-    // The handler goes when the server notices the closed connection: wait for it, bounded.
-    let abandoned =
-        bounded(move |clock| wait_for(clock, move || log.abandoned.load(Ordering::SeqCst) == 1))
-            .is_ok();
-    assert!(abandoned, "the server never saw the client go away");
+    assert_eq!(answered, 0);
+}
+
+/// Fires once the server's handler has the request.
+fn server_has_the_request(clock: TokioClock, log: Arc<ServerLog>) -> Deferred<()> {
+    wait_for(clock, move || log.received.load(Ordering::SeqCst) == 1)
+}
+
+/// Fires once the server has dropped exactly one handler unanswered. The handler goes when
+/// the server notices the closed connection; if it never does, the test's overall bound
+/// fails it.
+fn server_sees_its_client_go(clock: TokioClock, log: Arc<ServerLog>) -> Deferred<Arc<ServerLog>> {
+    let watched = log.clone();
+    wait_for(clock, move || watched.abandoned.load(Ordering::SeqCst) == 1)
+        .add_callback(move |()| Ok(log))
 }
 
 /// Polls `condition` every few milliseconds on `clock` until it holds.
@@ -216,26 +233,29 @@ fn wait_for(clock: TokioClock, condition: impl Fn() -> bool + 'static) -> Result
     Ok(())
 }
 
-/// Cancelling a request in flight fails it with `CancelledError` and closes its connection.
+/// Cancelling a request in flight fails it with `CancelledError` and closes its connection:
+/// the server sees its client go away while the loop still runs.
 #[test]
 fn a_cancelled_request_fails_and_lets_go_of_the_server() {
-    let (failure, log) = bounded(|clock| {
+    let failure = bounded(|clock| {
         let (address, log) = start_server();
         let mut request = get(address, "/stall".into());
         let controller = request.controller();
-        clock.call_later(
-            Duration::from_millis(30),
-            Box::new(move || controller.cancel()),
+        // Cancelled once the server has the request, so it surely drops a handler.
+        drop(
+            server_has_the_request(clock.clone(), log.clone()).add_callback(move |()| {
+                controller.cancel();
+                Ok(())
+            }),
         );
-        request.add_both(move |result| Ok((result.err(), log)))
+        request.add_both(move |result| {
+            let failure = result.err();
+            server_sees_its_client_go(clock, log).add_callback(move |_| Ok(failure))
+        })
     })
     .unwrap();
     let failure = failure.expect("the cancelled request should fail");
     assert!(failure.check::<CancelledError>(), "{failure}");
-    let abandoned =
-        bounded(move |clock| wait_for(clock, move || log.abandoned.load(Ordering::SeqCst) == 1))
-            .is_ok();
-    assert!(abandoned, "the server never saw the client go away");
 }
 
 /// Cancelling an inline client while it waits on its request cancels the request; the

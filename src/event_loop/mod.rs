@@ -1,29 +1,38 @@
 //! A real event loop for Deferreds: tokio, behind the `tokio` feature.
 //!
 //! Deferreds are `!Send`, so they live on one thread: the loop thread, which runs a tokio
-//! current-thread runtime and a [`LocalSet`](tokio::task::LocalSet). [`react`] sets that up
-//! and runs until a Deferred fires. Work that must leave the thread comes back as a
-//! Deferred fired on it: [`spawn_deferred`] for any future (including `Send` futures driven
-//! by other threads), [`defer_to_thread`] for blocking code. [`TokioClock`] gives real time
-//! to everything written against [`Clock`](crate::Clock): [`defer_later`](crate::defer_later),
+//! current-thread runtime and a [`LocalSet`](tokio::task::LocalSet). [`react`] (or a
+//! [`Reactor`], for shutdown settings) sets that up and runs until a Deferred fires. Work
+//! that must leave the thread comes back as a Deferred fired on it: [`spawn_deferred`] for
+//! any future (including `Send` futures driven by other threads), [`defer_to_thread`] for
+//! blocking code. [`TokioClock`] gives real time to everything written against
+//! [`Clock`](crate::Clock): [`defer_later`](crate::defer_later),
 //! [`add_timeout`](crate::add_timeout), your own code.
 
 mod clock;
+mod errors;
+mod reactor;
+mod task;
 
 use std::future::Future;
 
 use crate::deferred::Deferred;
-use crate::errors::{CancelledError, PanicError};
 use crate::failure::Failure;
 
 pub use clock::TokioClock;
+pub use errors::{LoopEndedError, LoopNotRunningError};
+pub use reactor::Reactor;
 
 /// Runs `main` on a new event loop and returns the result of the Deferred it gives, once
-/// that fires: Twisted's `task.react`. The loop is a tokio current-thread runtime with I/O
-/// and timers enabled, and a `LocalSet`, so `main` and everything it starts may use
-/// [`spawn_deferred`], [`defer_to_thread`], a [`TokioClock`] and `tokio::task::spawn_local`.
-/// When `main`'s Deferred fires the loop stops: tasks still pending are dropped, and, as
-/// tokio does, blocking work already started on its thread pool is waited for.
+/// that fires: Twisted's `task.react`, and `Reactor::new().run(main)` (see [`Reactor`] for
+/// a bounded shutdown and before-shutdown triggers). The loop is a tokio current-thread
+/// runtime with I/O and timers enabled, and a `LocalSet`, so `main` and everything it starts
+/// may use [`spawn_deferred`], [`defer_to_thread`], a [`TokioClock`] and
+/// `tokio::task::spawn_local`; [`ensure_deferred`](crate::ensure_deferred) futures woken
+/// from other threads are polled on the loop. When `main`'s Deferred fires the loop stops:
+/// tasks still pending are dropped (the Deferreds still waiting on them fail with
+/// [`LoopEndedError`]), and, as tokio does, blocking work already started on its thread
+/// pool is waited for.
 ///
 /// The result fits `main`'s return type: `fn main() -> Result<(), Failure>` exits with
 /// status 1 and the failure printed if the Deferred failed.
@@ -40,21 +49,24 @@ pub use clock::TokioClock;
 ///
 /// Panics if called on a thread that is already running a tokio runtime (as tokio does).
 pub fn react<T: 'static>(main: impl FnOnce() -> Deferred<T>) -> Result<T, Failure> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(Failure::new)?;
-    let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, async move { main().await })
+    Reactor::new().run(main)
 }
 
 /// Runs `future` on the tokio runtime (where it may be driven by any thread) and fires the
 /// returned Deferred, on this thread, with its output: `Ok(value)`, or the failure it
-/// returned, or a [`PanicError`] if it panicked.
+/// returned, or a [`PanicError`](crate::PanicError) if it panicked.
 ///
-/// Cancelling the Deferred aborts the task (it fails with [`CancelledError`]). Must be
-/// called from the loop thread, inside the `LocalSet` that [`react`] runs (or one of your
-/// own).
+/// Works on the thread running [`react`], from the start of `main` until its
+/// before-shutdown triggers are done. Anywhere else (before the loop starts, in a callback
+/// run as it tears down, on another thread) the future is not started and the Deferred
+/// fails with [`LoopNotRunningError`]; if the loop ends while the future is still pending,
+/// the Deferred fails with [`LoopEndedError`].
+///
+/// Cancelling the Deferred aborts the task: it fails with
+/// [`CancelledError`](crate::CancelledError). A cancel that arrives after the task finished
+/// but before its output reached the loop thread still wins: the Deferred fails with
+/// `CancelledError` and the output is dropped, as in Twisted (unlike tokio's `JoinHandle`,
+/// which would still give the output).
 ///
 /// ```
 /// use deferreds::{react, spawn_deferred, Failure};
@@ -73,17 +85,17 @@ where
     T: Send + 'static,
     E: Into<Failure> + Send + 'static,
 {
-    deferred_from_task(tokio::task::spawn(async move {
-        future.await.map_err(Into::into)
-    }))
+    task::deferred_from_task(|| tokio::task::spawn(async move { future.await.map_err(Into::into) }))
 }
 
 /// Runs blocking `work` on tokio's blocking thread pool and fires the returned Deferred, on
-/// this thread, with its result (or a [`PanicError`] if it panicked): Twisted's
-/// `deferToThread`. Must be called from the loop thread, as [`spawn_deferred`].
+/// this thread, with its result (or a [`PanicError`](crate::PanicError) if it panicked):
+/// Twisted's `deferToThread`. Works where [`spawn_deferred`] does, and fails the same way
+/// elsewhere. [`Reactor::thread_pool_size`] bounds how many jobs run at once.
 ///
-/// Cancelling the Deferred fails it with [`CancelledError`] at once; the work itself cannot
-/// be interrupted and runs to completion, its result dropped.
+/// Cancelling the Deferred fails it with [`CancelledError`](crate::CancelledError) at once.
+/// A job still waiting for a thread is taken off the queue and never runs; a job already
+/// running cannot be interrupted: it runs to completion and its result is dropped.
 ///
 /// ```
 /// use deferreds::{defer_to_thread, react, Failure};
@@ -102,26 +114,5 @@ where
     T: Send + 'static,
     E: Into<Failure> + Send + 'static,
 {
-    deferred_from_task(tokio::task::spawn_blocking(move || {
-        work().map_err(Into::into)
-    }))
-}
-
-/// A Deferred fired on this thread with a task's output; cancelling it aborts the task.
-fn deferred_from_task<T: Send + 'static>(
-    task: tokio::task::JoinHandle<Result<T, Failure>>,
-) -> Deferred<T> {
-    let abort = task.abort_handle();
-    let (deferred, resolver) = Deferred::with_stopper(move |_| abort.abort());
-    tokio::task::spawn_local(async move {
-        let result = match task.await {
-            Ok(result) => result,
-            Err(error) if error.is_panic() => {
-                Err(Failure::new(PanicError::from_payload(error.into_panic())))
-            }
-            Err(_) => Err(Failure::new(CancelledError)),
-        };
-        resolver.resolve(result);
-    });
-    deferred
+    task::deferred_from_task(|| tokio::task::spawn_blocking(move || work().map_err(Into::into)))
 }

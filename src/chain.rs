@@ -14,7 +14,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use crate::debug::{DebugInfo, Trace};
-use crate::errors::{AbandonedError, CancelledError, PanicSource, SelfWaitError};
+use crate::errors::{AbandonedError, Abandonment, CancelledError, PanicSource, SelfWaitError};
 use crate::failure::Failure;
 use crate::guard::{dispose, guarded_as};
 use crate::output::CallbackOutput;
@@ -182,6 +182,9 @@ pub(crate) enum OnCancel {
 struct Extra {
     canceller: Option<OnCancel>,
     debug: Option<DebugInfo>,
+    /// A chain that nothing can fire, ever (it has no resolver): why, for the chains that
+    /// wait on it, when it goes.
+    unfireable: Option<Abandonment>,
 }
 
 pub struct Chain {
@@ -198,6 +201,7 @@ impl Chain {
             Box::new(Extra {
                 canceller,
                 debug: created.map(DebugInfo::created_at),
+                unfireable: None,
             })
         });
         Rc::new(Chain {
@@ -206,6 +210,16 @@ impl Chain {
             flags: Cell::new(Flags::default()),
             extra: Cell::new(extra),
         })
+    }
+
+    /// A chain nothing can fire: no resolver, no canceller. Whoever waits on it fails with
+    /// `AbandonedError` for `reason` once it goes (cancelling it fails it, as any chain).
+    pub(crate) fn unfireable(reason: Abandonment, created: Option<Trace>) -> Rc<Self> {
+        let chain = Chain::new(None, created);
+        chain.with_extra(|extra| {
+            extra.get_or_insert_with(Box::default).unfireable = Some(reason);
+        });
+        chain
     }
 
     pub(crate) fn fired(outcome: Outcome, created: Option<Trace>) -> Rc<Self> {
@@ -673,9 +687,9 @@ impl Chain {
     /// its resolver was dropped or `sender`, the chain it waits on or was linked to, is gone.
     /// The failure is reported if unhandled only when someone was waiting for the result: a
     /// handle held while callbacks were queued. `self` must be the caller's only reference.
-    pub(crate) fn abandon(self: &Rc<Self>, sender: *const Chain) {
+    pub(crate) fn abandon(self: &Rc<Self>, sender: *const Chain, reason: Abandonment) {
         let waited_for = self.is_held() && self.has_steps();
-        let abandoned = Outcome::Failure(Failure::of_library(AbandonedError));
+        let abandoned = Outcome::Failure(Failure::of_library(AbandonedError::new(reason)));
         if self.receive(sender, abandoned, !waited_for) {
             run(self.clone(), None);
         }
@@ -698,8 +712,11 @@ impl Drop for Chain {
             }
             (slot, _) => dispose(slot),
         }
-        dispose(self.extra.take());
-        reclaim::drop_steps(self.steps.take(), self);
+        let extra = self.extra.take();
+        let reason = extra.as_ref().and_then(|extra| extra.unfireable);
+        dispose(extra);
+        let reason = reason.unwrap_or_else(|| AbandonedError::now().reason());
+        reclaim::drop_steps(self.steps.take(), self, reason);
     }
 }
 

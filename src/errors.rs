@@ -1,6 +1,7 @@
 //! The errors the library itself puts into Deferreds.
 
 use std::any::Any;
+use std::cell::Cell;
 
 /// A Deferred was cancelled and its canceller (if any) did not fire it.
 ///
@@ -51,22 +52,116 @@ impl TimeoutError {
     }
 }
 
-/// The [`Resolver`](crate::Resolver) of a Deferred was dropped without firing it, so nothing
-/// can ever fire it now. The Deferred fails with this error instead of waiting forever.
+/// Nothing can ever fire the Deferred now, so it fails with this error instead of waiting
+/// forever: its [`Resolver`](crate::Resolver) was dropped without firing it, or the event
+/// loop it waited on ended, or it combines no Deferreds at all. [`reason`](Self::reason)
+/// says which, and so does the message.
 ///
 /// ```
-/// use deferreds::{AbandonedError, Deferred};
+/// use deferreds::{AbandonedError, Abandonment, Deferred};
 ///
 /// let (d, resolver) = Deferred::<u8>::new();
 /// drop(resolver);
-/// assert!(deferreds::testing::failure_result_of(d).check::<AbandonedError>());
+/// let failure = deferreds::testing::failure_result_of(d);
+/// let abandoned = failure.downcast_ref::<AbandonedError>().unwrap();
+/// assert_eq!(abandoned.reason(), Abandonment::ResolverDropped);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, thiserror::Error)]
-#[error(
-    "the Deferred can never fire: its Resolver was dropped without firing it \
-     (fire it with callback or errback, or cancel the Deferred)"
-)]
-pub struct AbandonedError;
+#[error("the Deferred can never fire: {}", .reason.explanation())]
+pub struct AbandonedError {
+    reason: Abandonment,
+}
+
+/// Why nothing can fire a Deferred any more: the reason of an [`AbandonedError`].
+///
+/// ```
+/// use deferreds::{AbandonedError, Abandonment};
+/// let error = AbandonedError::new(Abandonment::LoopEnded);
+/// assert!(error.to_string().contains("the event loop ended"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Abandonment {
+    /// Its `Resolver` was dropped without firing it (or that of a Deferred it waits on, or
+    /// it is paused and nobody is left to unpause it).
+    #[default]
+    ResolverDropped,
+    /// The event loop ended (`react`'s main Deferred fired) while it waited for work on
+    /// the loop: a task, a timer, a thread's result.
+    LoopEnded,
+    /// It combines no Deferreds (a `race` of none, a first-success list of none), so no
+    /// input will ever decide it.
+    NoInputs,
+}
+
+impl Abandonment {
+    fn explanation(self) -> &'static str {
+        match self {
+            Abandonment::ResolverDropped => {
+                "its Resolver was dropped without firing it \
+                 (fire it with callback or errback, or cancel the Deferred)"
+            }
+            Abandonment::LoopEnded => {
+                "the event loop ended while it waited for work on the loop \
+                 (react's main Deferred fired first: have main wait for the work, \
+                 or wait for it in a before-shutdown trigger)"
+            }
+            Abandonment::NoInputs => {
+                "it combines no Deferreds (a race or first-success list of none), \
+                 so nothing will ever decide it"
+            }
+        }
+    }
+}
+
+impl AbandonedError {
+    /// An abandonment for this reason.
+    ///
+    /// ```
+    /// use deferreds::{AbandonedError, Abandonment};
+    /// assert_eq!(AbandonedError::new(Abandonment::NoInputs).reason(), Abandonment::NoInputs);
+    /// ```
+    pub fn new(reason: Abandonment) -> Self {
+        AbandonedError { reason }
+    }
+
+    /// Why nothing can fire the Deferred.
+    ///
+    /// ```
+    /// use deferreds::{AbandonedError, Abandonment};
+    /// assert_eq!(AbandonedError::default().reason(), Abandonment::ResolverDropped);
+    /// ```
+    pub fn reason(&self) -> Abandonment {
+        self.reason
+    }
+
+    /// The abandonment of a Deferred happening now: for the reason set by
+    /// [`abandoning_because`] around the code running, or a dropped resolver.
+    pub(crate) fn now() -> Self {
+        AbandonedError::new(CAUSE.try_with(Cell::get).unwrap_or_default())
+    }
+}
+
+thread_local! {
+    /// Why Deferreds abandoned on this thread now are abandoned, if not for a dropped
+    /// resolver: set while the event loop drops its tasks, say.
+    static CAUSE: Cell<Abandonment> = const { Cell::new(Abandonment::ResolverDropped) };
+}
+
+/// Runs `f`; Deferreds abandoned meanwhile on this thread fail for `reason` (the event loop
+/// drops its tasks inside this, so their resolvers abandon with `LoopEnded`).
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) fn abandoning_because<R>(reason: Abandonment, f: impl FnOnce() -> R) -> R {
+    /// Restores the outer cause even if `f` panics.
+    struct Restore(Abandonment);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = CAUSE.try_with(|cause| cause.set(self.0));
+        }
+    }
+    let _restore = Restore(CAUSE.with(|cause| cause.replace(reason)));
+    f()
+}
 
 /// A callback returned the very Deferred it was added to, so the chain would wait on itself
 /// for ever. The chain fails with this error instead (Twisted warns and then hangs), and an

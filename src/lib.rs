@@ -117,7 +117,9 @@ pub use concurrency::{
 pub use controller::Controller;
 pub use debug::{is_debugging, set_debugging};
 pub use deferred::Deferred;
-pub use errors::{AbandonedError, CancelledError, PanicError, SelfWaitError, TimeoutError};
+pub use errors::{
+    AbandonedError, Abandonment, CancelledError, PanicError, SelfWaitError, TimeoutError,
+};
 #[cfg(feature = "tokio")]
 pub use event_loop::{
     defer_to_thread, react, spawn_deferred, LoopEndedError, LoopNotRunningError, Reactor,

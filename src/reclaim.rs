@@ -13,12 +13,13 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use crate::chain::{Chain, Step};
+use crate::errors::{AbandonedError, Abandonment};
 use crate::guard::dispose;
 use crate::steps::Steps;
 
-/// Steps to free, and the chain they belonged to (compared by address only, to tell a chain
-/// waiting on it that it is gone).
-type Batch = (Steps, *const Chain);
+/// Steps to free, the chain they belonged to (compared by address only, to tell a chain
+/// waiting on it that it is gone), and why a chain linked to it is abandoned.
+type Batch = (Steps, *const Chain, Abandonment);
 
 thread_local! {
     static RECLAIMING: Cell<bool> = const { Cell::new(false) };
@@ -38,15 +39,16 @@ impl Drop for Reclaiming {
 /// it happens while chains are being dropped.
 pub(crate) fn abandon(chain: Rc<Chain>) {
     let sender = Rc::as_ptr(&chain);
+    let reason = AbandonedError::now().reason();
     if RECLAIMING.get() {
-        drop_steps(Steps::One(Step::Link(chain)), sender);
+        drop_steps(Steps::One(Step::Link(chain)), sender, reason);
     } else {
-        chain.abandon(sender);
+        chain.abandon(sender, reason);
     }
 }
 
 /// Frees the steps of `owner`, a chain being dropped.
-pub(crate) fn drop_steps(steps: Steps, owner: *const Chain) {
+pub(crate) fn drop_steps(steps: Steps, owner: *const Chain, reason: Abandonment) {
     let steps = match steps {
         // The common case, and known empty here: no drop code runs for it.
         Steps::Empty => return,
@@ -56,16 +58,16 @@ pub(crate) fn drop_steps(steps: Steps, owner: *const Chain) {
     if RECLAIMING.replace(true) {
         match QUEUE.try_with(Cell::take) {
             Ok(mut pending) => {
-                pending.push((steps, owner));
+                pending.push((steps, owner, reason));
                 QUEUE.set(pending);
             }
             // The thread is exiting and the queue is gone: free these in place.
-            Err(_) => free((steps, owner)),
+            Err(_) => free((steps, owner, reason)),
         }
         return;
     }
     let _reset = Reclaiming;
-    let mut batch = (steps, owner);
+    let mut batch = (steps, owner, reason);
     loop {
         free(batch);
         let next = QUEUE.try_with(|queue| {
@@ -82,11 +84,11 @@ pub(crate) fn drop_steps(steps: Steps, owner: *const Chain) {
 }
 
 /// Frees one chain's steps: a chain linked to it is abandoned, a callback dropped.
-fn free((mut steps, owner): Batch) {
+fn free((mut steps, owner, reason): Batch) {
     while let Some(step) = steps.pop_front() {
         match step {
             // The chain waiting on this one can never get a result from it now.
-            Step::Link(target) => target.abandon(owner),
+            Step::Link(target) => target.abandon(owner, reason),
             Step::Call(callback) => dispose(callback),
         }
     }

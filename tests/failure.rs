@@ -531,7 +531,7 @@ fn error_type_messages() {
         TimeoutError::new(Duration::from_millis(1500)).to_string(),
         "the Deferred timed out after 1.5s"
     );
-    let abandoned = AbandonedError.to_string();
+    let abandoned = AbandonedError::default().to_string();
     assert!(
         abandoned.starts_with("the Deferred can never fire"),
         "{abandoned}"
@@ -552,7 +552,7 @@ fn library_errors_as_failures() {
         cancelled.type_name(),
         std::any::type_name::<CancelledError>()
     );
-    let abandoned: Failure = AbandonedError.into();
+    let abandoned: Failure = AbandonedError::default().into();
     assert!(abandoned.check::<AbandonedError>());
     assert!(!abandoned.check::<CancelledError>());
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::deferred::Deferred;
+use crate::errors::{abandoning_because, Abandonment};
 use crate::failure::Failure;
 use crate::future::RemoteWakes;
 
@@ -182,8 +183,9 @@ impl Reactor {
                 result
             })
         };
-        // Drops the tasks still pending: the Deferreds waiting on them fail now.
-        drop(local);
+        // Drops the tasks still pending: the Deferreds waiting on them fail now, abandoned
+        // because the loop ended.
+        abandoning_because(Abandonment::LoopEnded, || drop(local));
         match self.shutdown_timeout {
             Some(timeout) => runtime.shutdown_timeout(timeout),
             None => drop(runtime),

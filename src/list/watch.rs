@@ -6,6 +6,7 @@ use std::rc::Rc;
 use crate::chain::{take_value, Callback, Chain, Fires, Next, Outcome, Step};
 use crate::debug::trace_if_debugging;
 use crate::deferred::Deferred;
+use crate::errors::Abandonment;
 use crate::failure::Failure;
 use crate::output::Produced;
 use crate::step::guarded;
@@ -80,11 +81,15 @@ pub(super) fn cancel_reporting_panics(chain: &Rc<Chain>) {
     }
 }
 
-/// A Deferred that nothing fires: there is no resolver to fire it, nor to abandon it.
-/// Cancelling it fails it with `CancelledError`.
+/// A Deferred that nothing fires, for a combinator of no inputs: there is no resolver to
+/// fire it. Whoever waits on it fails with `AbandonedError` saying so when it goes;
+/// cancelling it fails it with `CancelledError`.
 #[track_caller]
 pub(super) fn never<T: 'static>() -> Deferred<T> {
-    Deferred::from_chain(Chain::new(None, trace_if_debugging()))
+    Deferred::from_chain(Chain::unfireable(
+        Abandonment::NoInputs,
+        trace_if_debugging(),
+    ))
 }
 
 /// `n` empty slots.

@@ -49,6 +49,20 @@ use crate::time::Clock;
 ///   the last handle to a chain whose result is a failure goes away, the failure is reported
 ///   as an [`UnhandledError`](crate::UnhandledError).
 ///
+/// # A Deferred left unread is a warning
+///
+/// `Deferred` is `#[must_use]`, like a future, though for another reason: dropping it
+/// cancels nothing (its callbacks still run, and a failure nobody handles is reported), but
+/// its *value* is lost, and a function that forgot to return its chain (Twisted's most
+/// common bug, "forgot to return d") compiles silently otherwise. To start work and not wait
+/// for it on purpose, say so with `drop(d)` (OCaml Async's `don't_wait_for`).
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// let (d, _resolver) = deferreds::Deferred::<u8>::new();
+/// d.add_callback(|n| Ok(n + 1)); // error: unused `Deferred` that must be used
+/// ```
+///
 /// A `Deferred` is `!Send`: all its callbacks run on the thread that owns it.
 ///
 /// ```
@@ -61,6 +75,7 @@ use crate::time::Clock;
 /// resolver.callback("Dave");
 /// assert_eq!(deferreds::testing::success_result_of(d), "Hello, Dave");
 /// ```
+#[must_use = "a Deferred left unread loses its result (its callbacks still run): return it, add callbacks, or drop(it) to say so"]
 pub struct Deferred<T: 'static> {
     state: State<T>,
     /// Callbacks are not thread-safe: keep the handle on its thread even when `T: Send`.

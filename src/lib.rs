@@ -85,6 +85,9 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
+// On docs.rs (built with every feature and `--cfg docsrs`), each item a feature brings is
+// marked with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod chain;
 mod concurrency;
@@ -121,6 +124,7 @@ pub use errors::{
     AbandonedError, Abandonment, CancelledError, PanicError, SelfWaitError, TimeoutError,
 };
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use event_loop::{
     defer_to_thread, react, spawn_deferred, LoopEndedError, LoopNotRunningError, Reactor,
     TokioClock,

@@ -214,6 +214,8 @@ pub(crate) enum PanicSource {
     Canceller,
     Drop,
     Hook,
+    #[cfg(feature = "tokio")]
+    Task,
 }
 
 impl std::fmt::Display for PanicSource {
@@ -223,6 +225,8 @@ impl std::fmt::Display for PanicSource {
             PanicSource::Canceller => "a canceller",
             PanicSource::Drop => "the Drop of a value a Deferred owned",
             PanicSource::Hook => "the unhandled-error hook",
+            #[cfg(feature = "tokio")]
+            PanicSource::Task => "a spawned task or thread job",
         })
     }
 }
@@ -251,9 +255,10 @@ impl PanicError {
         &self.message
     }
 
-    /// A callback's panic, from the payload `catch_unwind` gave.
+    /// The panic of a task or thread job the event loop ran, from its payload.
+    #[cfg(feature = "tokio")]
     pub(crate) fn from_payload(payload: Box<dyn Any + Send>) -> Self {
-        PanicError::from_panic(PanicSource::Callback, payload)
+        PanicError::from_panic(PanicSource::Task, payload)
     }
 
     pub(crate) fn from_panic(origin: PanicSource, payload: Box<dyn Any + Send>) -> Self {

@@ -45,7 +45,9 @@ impl<M: fmt::Display> Error for Message<M> {}
 /// `RUST_LIB_BACKTRACE` ask for one.
 ///
 /// Like `anyhow::Error`, `Failure` does not itself implement `std::error::Error` (that would
-/// overlap `From<T> for T`); use [`Failure::error`] or `AsRef<dyn Error>` to reach the error.
+/// overlap `From<T> for T`); use [`Failure::error`] or `AsRef<dyn Error>` to reach the error,
+/// and `?` (or [`Failure::into_error`]) where a `Box<dyn Error>` is wanted.
+/// [`Failure::traceback`] shows all it knows of where it came from.
 ///
 /// ```
 /// use deferreds::Failure;
@@ -599,7 +601,6 @@ impl AsRef<dyn Error> for Failure {
     }
 }
 
-/// `{}` shows the error's message; `{:#}` adds its chain of sources.
 /// The error's message; the alternate form (`{:#}`) adds its sources, and the
 /// `#[inline_callbacks]` functions the failure travelled out of, one per line.
 ///

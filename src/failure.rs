@@ -1,6 +1,9 @@
 //! `Failure`: an error travelling down a callback chain.
 
+mod boxed;
+mod error_types;
 mod nested_drop;
+mod traceback;
 mod trail;
 
 use std::backtrace::{Backtrace, BacktraceStatus};
@@ -9,6 +12,8 @@ use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
 
+pub use error_types::ErrorTypes;
+pub use traceback::Traceback;
 use trail::Trail;
 
 /// Display adapter for anything printable, so [`Failure::msg`] can wrap it as an error.
@@ -40,7 +45,9 @@ impl<M: fmt::Display> Error for Message<M> {}
 /// `RUST_LIB_BACKTRACE` ask for one.
 ///
 /// Like `anyhow::Error`, `Failure` does not itself implement `std::error::Error` (that would
-/// overlap `From<T> for T`); use [`Failure::error`] or `AsRef<dyn Error>` to reach the error.
+/// overlap `From<T> for T`); use [`Failure::error`] or `AsRef<dyn Error>` to reach the error,
+/// and `?` (or [`Failure::into_error`]) where a `Box<dyn Error>` is wanted.
+/// [`Failure::traceback`] shows all it knows of where it came from.
 ///
 /// ```
 /// use deferreds::Failure;
@@ -297,6 +304,46 @@ impl Failure {
         self.downcast_ref::<E>().ok_or_else(|| self.clone())
     }
 
+    /// Is the wrapped error one of the types in the tuple `T`? The place in `T` of the first
+    /// that it is, or `None`. Twisted's `Failure.check` with several types, which gives the
+    /// type that matched.
+    ///
+    /// ```
+    /// use deferreds::{CancelledError, Failure, TimeoutError};
+    ///
+    /// let f = Failure::new(CancelledError);
+    /// assert_eq!(f.check_any::<(TimeoutError, CancelledError)>(), Some(1));
+    /// assert_eq!(f.check_any::<(TimeoutError, std::fmt::Error)>(), None);
+    /// ```
+    pub fn check_any<T: ErrorTypes>(&self) -> Option<usize> {
+        T::position_of(self.error())
+    }
+
+    /// In an errback: the place in the tuple `T` of the first type the error is, else this
+    /// same failure back as `Err`, so `f.trap_any::<(A, B)>()?` lets every other failure
+    /// continue down the error path. Twisted's `f.trap(SpamError, EggError)`, which gives the
+    /// type that matched; [`downcast_ref`](Failure::downcast_ref) gives the error itself.
+    ///
+    /// ```
+    /// use deferreds::{testing, CancelledError, Deferred, Failure, TimeoutError};
+    ///
+    /// fn recover(d: Deferred<&'static str>) -> Deferred<&'static str> {
+    ///     d.add_errback(|f| match f.trap_any::<(TimeoutError, CancelledError)>()? {
+    ///         0 => Ok("too slow"),
+    ///         _ => Ok("called off"),
+    ///     })
+    /// }
+    ///
+    /// let (d, _resolver) = Deferred::new();
+    /// d.cancel();
+    /// assert_eq!(testing::success_result_of(recover(d)), "called off");
+    /// let other = recover(Deferred::fail(Failure::msg("disk full"))); // re-fails
+    /// assert_eq!(testing::failure_result_of(other).error_message(), "disk full");
+    /// ```
+    pub fn trap_any<T: ErrorTypes>(&self) -> Result<usize, Failure> {
+        self.check_any::<T>().ok_or_else(|| self.clone())
+    }
+
     /// The wrapped error as an `E`, if it is one.
     ///
     /// ```
@@ -340,6 +387,27 @@ impl Failure {
         self.core().type_name
     }
 
+    /// The wrapped error type's own name, without its path or generic arguments. Twisted's
+    /// `f.type.__name__`. Failures without an error type of their own keep their
+    /// [`type_name`](Failure::type_name): `"message"` for [`Failure::msg`] and
+    /// `"Box<dyn Error>"` for [`Failure::from_boxed`].
+    ///
+    /// ```
+    /// use deferreds::{CancelledError, Failure};
+    /// assert_eq!(Failure::new(CancelledError).type_name(), "deferreds::errors::CancelledError");
+    /// assert_eq!(Failure::new(CancelledError).short_type_name(), "CancelledError");
+    /// assert_eq!(Failure::msg("gone").short_type_name(), "message");
+    /// ```
+    pub fn short_type_name(&self) -> &'static str {
+        let type_name = self.core().type_name;
+        // `split` yields at least one piece: the type's path before its generic arguments.
+        let path = type_name.split('<').next().unwrap_or(type_name);
+        match path.rsplit_once("::") {
+            Some((_, name)) => name,
+            None => type_name,
+        }
+    }
+
     /// Where the failure was made: the `?`, `Failure::new` or library call that wrapped it.
     ///
     /// ```
@@ -355,8 +423,9 @@ impl Failure {
     /// [`Backtrace::capture`]: set `RUST_BACKTRACE=1` (or `RUST_LIB_BACKTRACE=1`) to get one.
     /// Failures the library makes itself ([`CancelledError`](crate::CancelledError),
     /// [`AbandonedError`](crate::AbandonedError), [`PanicError`](crate::PanicError)) carry
-    /// none: it would only show library internals, at a cost per failure. Twisted's
-    /// `getTraceback`.
+    /// none: it would only show library internals, at a cost per failure. This is the raw
+    /// backtrace, library frames and all; Twisted's `getTraceback` is
+    /// [`traceback`](Failure::traceback).
     ///
     /// ```
     /// use deferreds::Failure;
@@ -365,6 +434,31 @@ impl Failure {
     /// ```
     pub fn backtrace(&self) -> &Backtrace {
         &self.core().backtrace
+    }
+
+    /// The failure's traceback, Twisted's `getTraceback`: the short type name and message,
+    /// each source, where the failure was raised, the `#[inline_callbacks]` functions it
+    /// travelled out of, and, only if one was captured, the backtrace trimmed to your own
+    /// frames. See [`Traceback`] for the layout.
+    ///
+    /// ```
+    /// use deferreds::{inline_callbacks, testing, Failure};
+    ///
+    /// #[inline_callbacks]
+    /// fn fetch() -> Result<u8, Failure> {
+    ///     Err(Failure::new(std::fmt::Error))
+    /// }
+    ///
+    /// let failure = testing::failure_result_of(fetch());
+    /// println!("{}", failure.traceback());
+    /// let traceback = failure.traceback().to_string();
+    /// let mut lines = traceback.lines();
+    /// assert_eq!(lines.next(), Some("Error: an error occurred when formatting an argument"));
+    /// assert!(lines.next().unwrap().starts_with("  raised at "));
+    /// assert!(lines.next().unwrap().starts_with("  in fetch ("));
+    /// ```
+    pub fn traceback(&self) -> Traceback<'_> {
+        Traceback::new(self)
     }
 
     /// The logical call path the failure travelled: each `#[inline_callbacks]` function it
@@ -395,6 +489,30 @@ impl Failure {
         self.inner.trail.frames()
     }
 
+    /// The failure as a standard boxed error, for code that deals in `Box<dyn Error>`: the
+    /// same as `Box::<dyn Error + Send + Sync>::from(failure)`, without naming the box.
+    ///
+    /// The box's `Display` is the failure's message, its `Debug` the failure's `Debug`
+    /// (type, sources, where it was raised, async frames, backtrace), and its `source()` the
+    /// error's own `source()`: walking the chain gives the failure's message, then each
+    /// source's, once each. The box holds the failure, not its error, so
+    /// `downcast_ref` on the box does not reach the error's type: match on the `Failure`
+    /// ([`check`](Failure::check), [`downcast_ref`](Failure::downcast_ref)) before
+    /// converting it.
+    ///
+    /// ```
+    /// use deferreds::Failure;
+    /// use std::io;
+    ///
+    /// let refused = io::Error::new(io::ErrorKind::ConnectionRefused, "connection refused");
+    /// let error = Failure::new(refused).into_error();
+    /// assert_eq!(error.to_string(), "connection refused");
+    /// assert!(error.source().is_none());
+    /// ```
+    pub fn into_error(self) -> Box<dyn Error + Send + Sync + 'static> {
+        Box::new(boxed::FailureError(self))
+    }
+
     /// Records a frame on this clone's journey only: a trail shared with other clones is
     /// left to them (copy on write: one small allocation, the earlier frames stay shared).
     pub(crate) fn push_frame(&mut self, frame: AsyncFrame) {
@@ -421,6 +539,56 @@ impl<E: Error + Send + Sync + 'static> From<E> for Failure {
     }
 }
 
+/// `?` on a failure in a function returning `Box<dyn Error + Send + Sync>`, a box that can
+/// cross threads; see [`Failure::into_error`] for what the box shows.
+///
+/// ```
+/// use deferreds::Failure;
+/// use std::error::Error;
+///
+/// fn parse_port(text: &str) -> Result<u16, Failure> {
+///     Ok(text.parse::<u16>()?)
+/// }
+///
+/// fn port(text: &str) -> Result<u16, Box<dyn Error + Send + Sync>> {
+///     Ok(parse_port(text)?)
+/// }
+///
+/// let error = port("http").unwrap_err();
+/// let message = std::thread::spawn(move || error.to_string()).join().unwrap();
+/// assert_eq!(message, "invalid digit found in string");
+/// ```
+impl From<Failure> for Box<dyn Error + Send + Sync + 'static> {
+    fn from(failure: Failure) -> Self {
+        failure.into_error()
+    }
+}
+
+/// `?` on a failure in a function returning `Box<dyn Error>`, such as `main`; see
+/// [`Failure::into_error`] for what the box shows.
+///
+/// ```
+/// use deferreds::Failure;
+/// use std::error::Error;
+///
+/// fn parse_port(text: &str) -> Result<u16, Failure> {
+///     Ok(text.parse::<u16>()?)
+/// }
+///
+/// fn main() -> Result<(), Box<dyn Error>> {
+///     let port = parse_port("8080")?;
+///     assert_eq!(port, 8080);
+///     let error = (|| -> Result<u16, Box<dyn Error>> { Ok(parse_port("http")?) })();
+///     assert_eq!(error.unwrap_err().to_string(), "invalid digit found in string");
+///     Ok(())
+/// }
+/// ```
+impl From<Failure> for Box<dyn Error + 'static> {
+    fn from(failure: Failure) -> Self {
+        failure.into_error()
+    }
+}
+
 impl AsRef<dyn Error + Send + Sync> for Failure {
     fn as_ref(&self) -> &(dyn Error + Send + Sync + 'static) {
         self.error()
@@ -433,7 +601,6 @@ impl AsRef<dyn Error> for Failure {
     }
 }
 
-/// `{}` shows the error's message; `{:#}` adds its chain of sources.
 /// The error's message; the alternate form (`{:#}`) adds its sources, and the
 /// `#[inline_callbacks]` functions the failure travelled out of, one per line.
 ///

@@ -129,7 +129,7 @@ pub use event_loop::{
     defer_to_thread, react, spawn_deferred, LoopEndedError, LoopNotRunningError, Reactor,
     TokioClock,
 };
-pub use failure::{AsyncFrame, Failure};
+pub use failure::{AsyncFrame, ErrorTypes, Failure, Traceback};
 pub use future::{ensure_deferred, CrossThreadWakeError, DeferredFuture};
 
 /// Write asynchronous code as if it were synchronous: Twisted's `@inlineCallbacks`.

@@ -4,7 +4,8 @@
 //!
 //! Not ported: `test_ConstructionFails` (Rust has no "current exception" to capture) and
 //! `test_throwExceptionIntoGenerator` (covered with `#[inline_callbacks]`). Rust has no
-//! subclassing, so `check`/`trap` match one concrete type.
+//! subclassing, so `check`/`trap` match one concrete type, and `check_any`/`trap_any` one of
+//! several.
 
 use std::backtrace::{Backtrace, BacktraceStatus};
 use std::error::Error;
@@ -13,7 +14,9 @@ use std::num::ParseIntError;
 use std::time::Duration;
 
 use deferreds::testing::{failure_result_of, success_result_of};
-use deferreds::{AbandonedError, CancelledError, Deferred, Failure, PanicError, TimeoutError};
+use deferreds::{
+    inline_callbacks, AbandonedError, CancelledError, Deferred, Failure, PanicError, TimeoutError,
+};
 
 #[derive(Debug, PartialEq)]
 struct GenericError(&'static str);
@@ -555,4 +558,257 @@ fn library_errors_as_failures() {
     let abandoned: Failure = AbandonedError::default().into();
     assert!(abandoned.check::<AbandonedError>());
     assert!(!abandoned.check::<CancelledError>());
+}
+
+/// `check` of several types names the first that matches, as Twisted's
+/// `f.check(SpamError, EggError)` does; none matching is `None`.
+#[test]
+fn check_any_names_the_first_matching_type() {
+    let failure = Failure::new(OtherError);
+    assert_eq!(failure.check_any::<(OtherError,)>(), Some(0));
+    assert_eq!(failure.check_any::<(GenericError, OtherError)>(), Some(1));
+    assert_eq!(failure.check_any::<(OtherError, GenericError)>(), Some(0));
+    assert_eq!(failure.check_any::<(OtherError, OtherError)>(), Some(0));
+    assert_eq!(failure.check_any::<(GenericError, ParseIntError)>(), None);
+    assert_eq!(Failure::msg("text").check_any::<(OtherError,)>(), None);
+}
+
+/// Up to eight types at once, each in its place.
+#[test]
+fn check_any_of_eight_types() {
+    type Eight = (
+        fmt::Error,
+        ParseIntError,
+        std::num::ParseFloatError,
+        std::num::TryFromIntError,
+        std::str::Utf8Error,
+        std::str::ParseBoolError,
+        std::char::ParseCharError,
+        GenericError,
+    );
+    assert_eq!(Failure::new(fmt::Error).check_any::<Eight>(), Some(0));
+    assert_eq!(parse("x").unwrap_err().check_any::<Eight>(), Some(1));
+    let bool_error = "maybe".parse::<bool>().unwrap_err();
+    assert_eq!(Failure::new(bool_error).check_any::<Eight>(), Some(5));
+    assert_eq!(
+        Failure::new(GenericError("g")).check_any::<Eight>(),
+        Some(7)
+    );
+    assert_eq!(Failure::new(OtherError).check_any::<Eight>(), None);
+}
+
+/// Twisted's `test_failAndTrap` with several types: `trap` gives which one matched and the
+/// failure keeps its type.
+#[test]
+fn test_fail_and_trap_several() {
+    let failure = Failure::new(GenericError("trap me"));
+    assert_eq!(failure.trap_any::<(OtherError, GenericError)>().unwrap(), 1);
+    assert!(failure.check::<GenericError>());
+}
+
+/// `trap` of several types, none of them the failure's, gives back the very same failure.
+#[test]
+fn trap_any_of_other_types_gives_back_the_failure() {
+    let failure = Failure::new(GenericError("not those"));
+    let err = failure
+        .trap_any::<(OtherError, ParseIntError)>()
+        .unwrap_err();
+    assert!(err.ptr_eq(&failure));
+}
+
+/// In an errback, `match f.trap_any::<(A, B)>()? { .. }` handles each trapped type and
+/// passes any other failure on unchanged.
+#[test]
+fn trap_any_in_an_errback() {
+    fn recover(d: Deferred<&'static str>) -> Deferred<&'static str> {
+        d.add_errback(|f| match f.trap_any::<(ParseIntError, OtherError)>()? {
+            0 => Ok("bad number"),
+            _ => Ok("other"),
+        })
+    }
+    assert_eq!(
+        success_result_of(recover(Deferred::fail(parse("x").unwrap_err()))),
+        "bad number"
+    );
+    assert_eq!(
+        success_result_of(recover(Deferred::fail(OtherError))),
+        "other"
+    );
+    let unrelated = Failure::new(GenericError("unrelated"));
+    let passed_on = failure_result_of(recover(Deferred::fail(unrelated.clone())));
+    assert!(passed_on.ptr_eq(&unrelated));
+}
+
+/// A generic error type, to name in `short_type_name`.
+#[derive(Debug)]
+struct Wrapper<E>(E);
+
+impl<E: fmt::Display> fmt::Display for Wrapper<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "wrapped: {}", self.0)
+    }
+}
+
+impl<E: Error> Error for Wrapper<E> {}
+
+/// The short type name is the type's own name without its path or generic arguments
+/// (Twisted's `f.type.__name__`); message and boxed failures keep their labels.
+#[test]
+fn short_type_name_drops_path_and_generics() {
+    assert_eq!(
+        Failure::new(CancelledError).short_type_name(),
+        "CancelledError"
+    );
+    assert_eq!(parse("x").unwrap_err().short_type_name(), "ParseIntError");
+    assert_eq!(
+        Failure::new(Wrapper(GenericError("g"))).short_type_name(),
+        "Wrapper"
+    );
+    assert_eq!(
+        Failure::new(Box::new(GenericError("boxed"))).short_type_name(),
+        "Box"
+    );
+    assert_eq!(Failure::msg("text").short_type_name(), "message");
+    let boxed: Box<dyn Error + Send + Sync> = "bad input".into();
+    assert_eq!(
+        Failure::from_boxed(boxed).short_type_name(),
+        "Box<dyn Error>"
+    );
+}
+
+/// A failure the library makes carries no backtrace, whatever the environment asks: its
+/// traceback is the short type name and message, then where it was raised, exactly.
+#[test]
+fn traceback_of_a_failure_without_backtrace() {
+    let (d, _resolver) = Deferred::<u8>::new();
+    d.cancel();
+    let failure = failure_result_of(d);
+    assert_eq!(failure.backtrace().status(), BacktraceStatus::Disabled);
+    assert_eq!(
+        failure.traceback().to_string(),
+        format!(
+            "CancelledError: the Deferred was cancelled\n  raised at {}",
+            failure.location()
+        )
+    );
+}
+
+#[inline_callbacks]
+fn fetch_layered() -> Result<u8, Failure> {
+    Err(layered())
+}
+
+#[inline_callbacks]
+fn outer_fetch() -> Result<u8, Failure> {
+    yield_!(fetch_layered())
+}
+
+/// The traceback lists the sources, where the failure was raised and the
+/// `#[inline_callbacks]` functions it left, innermost first; the backtrace follows only if one
+/// was captured, trimmed to this crate's frames.
+#[test]
+fn traceback_layout() {
+    let failure = failure_result_of(outer_fetch());
+    let frames = failure.async_frames();
+    let expected = format!(
+        "Outer: request failed\n  caused by: connection lost\n  caused by: generic: reset by peer\n  raised at {}\n  in fetch_layered ({file}:{})\n  in outer_fetch ({file}:{})",
+        failure.location(),
+        frames[0].line(),
+        frames[1].line(),
+        file = file!(),
+    );
+    let text = failure.traceback().to_string();
+    if failure.backtrace().status() != BacktraceStatus::Captured {
+        assert_eq!(text, expected);
+        return;
+    }
+    let backtrace = text
+        .strip_prefix(&format!("{expected}\n  backtrace:\n"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let symbols: Vec<&str> = backtrace
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| !line.starts_with("at "))
+        .collect();
+    assert!(
+        symbols.iter().any(|s| s.contains("failure::layered")),
+        "{text}"
+    );
+    for library in [
+        "std::",
+        "core::",
+        "alloc::",
+        "deferreds::",
+        "genawaiter::",
+        "test::",
+    ] {
+        assert!(
+            !symbols.iter().any(|s| s.contains(library)),
+            "{library} in {text}"
+        );
+    }
+}
+
+/// The messages of an error and of its sources, outermost first.
+fn messages(error: &(dyn Error + 'static)) -> Vec<String> {
+    let mut messages = Vec::new();
+    let mut next = Some(error);
+    while let Some(error) = next {
+        messages.push(error.to_string());
+        next = error.source();
+    }
+    messages
+}
+
+/// `?` turns a failure into a `Box<dyn Error>`: its message, its sources and its `Debug`
+/// survive.
+#[test]
+fn question_mark_into_box_dyn_error() {
+    fn run(failure: Failure) -> Result<(), Box<dyn Error>> {
+        Err(failure)?;
+        Ok(())
+    }
+    let failure = layered();
+    let boxed = run(failure.clone()).unwrap_err();
+    assert_eq!(boxed.to_string(), "request failed");
+    assert_eq!(
+        messages(&*boxed),
+        [
+            "request failed",
+            "connection lost",
+            "generic: reset by peer"
+        ]
+    );
+    assert_eq!(format!("{boxed:?}"), format!("{failure:?}"));
+}
+
+/// The `Send + Sync` box too, which can cross threads.
+#[test]
+fn question_mark_into_box_dyn_error_send_sync() {
+    fn run(failure: Failure) -> Result<(), Box<dyn Error + Send + Sync>> {
+        Err(failure)?;
+        Ok(())
+    }
+    let boxed = run(layered()).unwrap_err();
+    let chain = std::thread::spawn(move || messages(&*boxed))
+        .join()
+        .unwrap();
+    assert_eq!(
+        chain,
+        [
+            "request failed",
+            "connection lost",
+            "generic: reset by peer"
+        ]
+    );
+}
+
+/// `into_error` is the same conversion without naming the box type.
+#[test]
+fn into_error_keeps_message_and_sources() {
+    let boxed = Failure::new(GenericError("boxed")).into_error();
+    assert_eq!(boxed.to_string(), "generic: boxed");
+    assert!(boxed.source().is_none());
+    let layered = layered().into_error();
+    assert_eq!(layered.source().unwrap().to_string(), "connection lost");
 }

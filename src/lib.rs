@@ -50,7 +50,9 @@
 //!   [`add_callbacks`](Deferred::add_callbacks) and [`add_both`](Deferred::add_both) are
 //!   try, except, else and finally. A callback returns `Ok(v)` to go on, `Err(f)` (or `?`, or
 //!   a panic) to fail, or another `Deferred` to wait for.
-//! - [`Failure`] wraps any error; [`Failure::check`] and [`Failure::trap`] select by type.
+//! - [`Failure`] wraps any error; [`Failure::check`] and [`Failure::trap`] select by type
+//!   (and [`check_any`](Failure::check_any), [`trap_any`](Failure::trap_any) by several);
+//!   [`Failure::traceback`] is Twisted's `getTraceback`.
 //! - [`cancel`](Deferred::cancel), [`pause`](Deferred::pause) and a [`Controller`] for doing
 //!   either from elsewhere; a dropped [`Resolver`] fails its Deferred with
 //!   [`AbandonedError`] rather than leaving it waiting forever.

@@ -86,7 +86,7 @@ impl fmt::Debug for LockGuard {
 /// already, when it does nothing. Give tokens back either by hand or by permits, not both.
 ///
 /// ```
-/// use deferreds::{ensure_deferred, testing, Deferred, DeferredSemaphore, Failure};
+/// use deferreds::{ensure_deferred, testing, Deferred, DeferredSemaphore};
 ///
 /// let downloads = DeferredSemaphore::new(1)?;
 /// let (body, body_arrives) = Deferred::<&str>::new();

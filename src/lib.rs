@@ -116,8 +116,8 @@ mod time;
 mod unhandled;
 
 pub use concurrency::{
-    DeferredLock, DeferredQueue, DeferredSemaphore, InvalidTokensError, NotLockedError,
-    OverReleasedError, QueueOverflow, QueueUnderflow,
+    DeferredLock, DeferredQueue, DeferredSemaphore, InvalidTokensError, LockGuard, NotLockedError,
+    OverReleasedError, QueueOverflow, QueueUnderflow, SemaphorePermit,
 };
 pub use controller::Controller;
 pub use debug::{is_debugging, set_debugging};

@@ -738,3 +738,134 @@ fn dropped_waiters_do_not_count() {
     assert_eq!(lock.waiting(), 0);
     drop(held);
 }
+
+// ---------------------------------------------------------------------------------------------
+// DeferredQueue::pending
+
+/// Twisted's `pending`: the values kept, oldest first; a copy, so changing it changes
+/// nothing, and values handed straight to a waiting `get` are never in it.
+#[test]
+fn queue_pending_lists_the_kept_values_in_order() {
+    let queue = DeferredQueue::new();
+    assert!(queue.pending().is_empty());
+    let waiting = queue.get().unwrap();
+    queue.put("to the waiting get").unwrap();
+    assert!(queue.pending().is_empty());
+    assert_eq!(success_result_of(waiting), "to the waiting get");
+
+    queue.put("a").unwrap();
+    queue.put("b").unwrap();
+    queue.put("c").unwrap();
+    let mut copy = queue.pending();
+    assert_eq!(copy, ["a", "b", "c"]);
+    copy.clear();
+    assert_eq!(queue.pending(), ["a", "b", "c"]);
+
+    assert_eq!(success_result_of(queue.get().unwrap()), "a");
+    queue.put("d").unwrap();
+    assert_eq!(queue.pending(), ["b", "c", "d"]);
+}
+
+/// A value whose `Clone` uses the queue it is in.
+struct Reentrant {
+    name: &'static str,
+    queue: Rc<RefCell<Option<DeferredQueue<Reentrant>>>>,
+    on_clone: fn(&Reentrant, &DeferredQueue<Reentrant>),
+    log: Log,
+}
+
+impl Clone for Reentrant {
+    fn clone(&self) -> Self {
+        let queue = self.queue.borrow_mut().take(); // reenters once
+        if let Some(queue) = queue {
+            (self.on_clone)(self, &queue);
+        }
+        Reentrant {
+            name: self.name,
+            queue: Rc::new(RefCell::new(None)), // copies do not reenter
+            on_clone: self.on_clone,
+            log: self.log.clone(),
+        }
+    }
+}
+
+fn reentrant_queue(
+    names: &[&'static str],
+    on_clone: fn(&Reentrant, &DeferredQueue<Reentrant>),
+) -> (DeferredQueue<Reentrant>, Log) {
+    let queue = DeferredQueue::new();
+    let log = Log::default();
+    for &name in names {
+        let slot = Rc::new(RefCell::new(None));
+        if name == "reenters" {
+            *slot.borrow_mut() = Some(queue.clone());
+        }
+        let value = Reentrant {
+            name,
+            queue: slot,
+            on_clone,
+            log: log.clone(),
+        };
+        assert!(queue.put(value).is_ok());
+    }
+    (queue, log)
+}
+
+fn names(queue: &DeferredQueue<Reentrant>) -> Vec<&'static str> {
+    queue.pending().iter().map(|v| v.name).collect()
+}
+
+/// A `Clone` that puts to the queue does not find it borrowed: the value it puts goes after
+/// the values being copied, and is not in the copy.
+#[test]
+fn queue_pending_survives_a_clone_that_puts() {
+    let (queue, _log) = reentrant_queue(&["a", "reenters", "c"], |value, queue| {
+        let put = Reentrant {
+            name: "put while cloning",
+            queue: Rc::new(RefCell::new(None)),
+            on_clone: value.on_clone,
+            log: value.log.clone(),
+        };
+        assert!(queue.put(put).is_ok());
+    });
+    let copy: Vec<&str> = queue.pending().iter().map(|v| v.name).collect();
+    assert_eq!(copy, ["a", "reenters", "c"]);
+    assert_eq!(names(&queue), ["a", "reenters", "c", "put while cloning"]);
+}
+
+/// A `Clone` that gets from the queue gets its oldest value, as it would have had it not
+/// been copying.
+#[test]
+fn queue_pending_survives_a_clone_that_gets() {
+    let (queue, log) = reentrant_queue(&["a", "reenters", "c"], |value, queue| {
+        let log = value.log.clone();
+        let got = queue.get().unwrap();
+        note(&log, "got a Deferred");
+        let _ = got.add_callback(move |v: Reentrant| {
+            note(&log, format!("got {}", v.name));
+            Ok(())
+        });
+    });
+    let copy: Vec<&str> = queue.pending().iter().map(|v| v.name).collect();
+    assert_eq!(copy, ["a", "reenters", "c"]);
+    assert_eq!(*log.borrow(), ["got a Deferred", "got a"]);
+    assert_eq!(queue.waiting(), 0);
+    let left: Vec<&str> = {
+        let (a, b) = (queue.get().unwrap(), queue.get().unwrap());
+        vec![success_result_of(a).name, success_result_of(b).name]
+    };
+    assert_eq!(left, ["reenters", "c"]);
+}
+
+/// A `Clone` that panics leaves the queue as it was.
+#[test]
+fn queue_pending_survives_a_panicking_clone() {
+    let (queue, _log) = reentrant_queue(&["a", "reenters", "c"], |_, _| panic!("no copies"));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| queue.pending()));
+    assert!(outcome.is_err());
+    let taken: Vec<&str> = (0..3)
+        .map(|_| success_result_of(queue.get().unwrap()).name)
+        .collect();
+    assert_eq!(taken, ["a", "reenters", "c"]);
+    assert!(queue.is_empty());
+}

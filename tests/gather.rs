@@ -5,7 +5,7 @@
 //! afterwards is reported as unhandled here (the inputs' errors are not consumed, as in
 //! Twisted); `capture_unhandled` checks those reports. Twisted's
 //! `gatherResults(ds, consumeErrors=True)` is
-//! `DeferredList::new(ds).consume_errors(true).fire_on_one_errback()`.
+//! `Gather::new(ds).consume_errors(true).run()` (or the `DeferredList` form).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -269,4 +269,253 @@ fn a_panicking_input_canceller_still_cancels_the_gathering() {
     assert_eq!(reports.len(), 2, "{reports:#?}");
     assert!(reports[0].failure().check::<deferreds::PanicError>());
     assert!(reports[1].failure().check::<CancelledError>());
+}
+
+// `Gather`: `gather_results` with Twisted's `consumeErrors`, and cancelling the other inputs
+// at the first failure (Twisted issue 9329).
+
+use deferreds::Gather;
+
+/// A pending input whose canceller logs `cancel <name>` and leaves the `CancelledError`.
+fn logged_input(
+    log: &Rc<RefCell<Vec<String>>>,
+    name: &'static str,
+) -> (Deferred<u8>, deferreds::Resolver<u8>) {
+    let log = log.clone();
+    Deferred::with_canceller(move |_| log.borrow_mut().push(format!("cancel {name}")))
+}
+
+/// The messages of the reports, in the order they were made.
+fn messages(reports: &[deferreds::UnhandledError]) -> Vec<String> {
+    reports
+        .iter()
+        .map(|r| r.failure().error_message())
+        .collect()
+}
+
+/// By default a `Gather` is `gather_results`: the inputs' errors are not consumed (each is
+/// reported from its input, the first one included) and nothing is cancelled.
+#[test]
+fn gather_defaults_to_gather_results() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let reports = capture_unhandled(|| {
+        let (d0, r0) = Deferred::<u8>::new();
+        let (d1, _r1) = logged_input(&log, "d1");
+        let gathered = Gather::new(vec![d0, d1]).run();
+        r0.errback(GenericError("first"));
+        let failure = failure_result_of(gathered);
+        assert_eq!(failure.to_string(), "FirstError[#0, first]");
+    });
+    assert_eq!(messages(&reports), ["first"]);
+    assert!(log.borrow().is_empty(), "nothing was cancelled");
+}
+
+/// `consume_errors(true)` is Twisted's `gatherResults(ds, consumeErrors=True)`: the first
+/// failure and every later one end handled in their inputs; only the `FirstError` has it.
+#[test]
+fn gather_consume_errors_consumes_every_failure() {
+    let reports = capture_unhandled(|| {
+        let (d0, r0) = Deferred::<u8>::new();
+        let (d1, r1) = Deferred::<u8>::new();
+        let (d2, r2) = Deferred::<u8>::new();
+        let gathered = Gather::new(vec![d0, d1, d2]).consume_errors(true).run();
+        let first = Failure::new(GenericError("first"));
+        r1.errback(first.clone());
+        r0.callback(0);
+        r2.errback(GenericError("second"));
+        let failure = failure_result_of(gathered);
+        assert_eq!(
+            failure.downcast_ref::<FirstError>(),
+            Some(&FirstError::new(1, first))
+        );
+    });
+    assert!(reports.is_empty(), "{reports:#?}");
+}
+
+/// `consume_errors(true)` with every input succeeding: the values, in input order.
+#[test]
+fn gather_consuming_errors_gathers_values() {
+    let (d0, r0) = Deferred::<u8>::new();
+    let gathered = Gather::new(vec![d0, Deferred::succeed(2)])
+        .consume_errors(true)
+        .cancel_on_failure(true)
+        .run();
+    assert_no_result(&gathered);
+    r0.callback(1);
+    assert_eq!(success_result_of(gathered), [1, 2]);
+}
+
+/// `cancel_on_failure(true)`: the first failure cancels every other input still without a
+/// result, in input order, before the gathering's own callbacks run; the gathering fails with
+/// the `FirstError` of that failure, not of a cancellation. Consumed, nothing is reported.
+#[test]
+fn gather_cancel_on_failure_cancels_the_rest_in_order() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let reports = capture_unhandled(|| {
+        let (d0, _r0) = logged_input(&log, "d0");
+        let (d1, r1) = Deferred::<u8>::new();
+        let (d2, r2) = logged_input(&log, "d2");
+        let (d3, _r3) = logged_input(&log, "d3");
+        let record = log.clone();
+        let gathered = Gather::new(vec![d0, d1, d2, d3])
+            .consume_errors(true)
+            .cancel_on_failure(true)
+            .run()
+            .add_errback(move |failure| -> Result<Vec<u8>, Failure> {
+                record.borrow_mut().push(format!("gathered: {failure}"));
+                Err(failure)
+            });
+        r2.callback(2); // a success: nothing happens
+        assert!(log.borrow().is_empty());
+        let first = Failure::new(GenericError("first"));
+        r1.errback(first.clone());
+        let failure = failure_result_of(gathered);
+        assert_eq!(
+            failure.downcast_ref::<FirstError>(),
+            Some(&FirstError::new(1, first))
+        );
+    });
+    assert_eq!(
+        *log.borrow(),
+        ["cancel d0", "cancel d3", "gathered: FirstError[#1, first]"]
+    );
+    assert!(reports.is_empty(), "{reports:#?}");
+}
+
+/// `cancel_on_failure(true)` without `consume_errors`: as when the gathering is cancelled by
+/// hand, every input's failure stays in its chain and is reported, the cancelled inputs'
+/// `CancelledError`s included.
+#[test]
+fn gather_cancel_on_failure_without_consuming_reports_the_cancellations() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let reports = capture_unhandled(|| {
+        let (d0, _r0) = logged_input(&log, "d0");
+        let (d1, r1) = Deferred::<u8>::new();
+        let (d2, _r2) = logged_input(&log, "d2");
+        let gathered = Gather::new(vec![d0, d1, d2]).cancel_on_failure(true).run();
+        r1.errback(GenericError("first"));
+        let failure = failure_result_of(gathered);
+        assert_eq!(failure.to_string(), "FirstError[#1, first]");
+    });
+    assert_eq!(*log.borrow(), ["cancel d0", "cancel d2"]);
+    // The first failure goes with its resolver; each cancelled input with its own, later.
+    let cancelled = CancelledError.to_string();
+    assert_eq!(
+        messages(&reports),
+        ["first".to_string(), cancelled.clone(), cancelled]
+    );
+}
+
+/// An input that has failed already when the gathering is built cancels the inputs before it
+/// and, from the start, those after it.
+#[test]
+fn gather_cancel_on_failure_with_an_input_failed_from_the_start() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let reports = capture_unhandled(|| {
+        let (d0, _r0) = logged_input(&log, "d0");
+        let failed: Deferred<u8> = Deferred::fail(GenericError("early"));
+        let (d2, _r2) = logged_input(&log, "d2");
+        let gathered = Gather::new(vec![d0, failed, d2])
+            .consume_errors(true)
+            .cancel_on_failure(true)
+            .run();
+        let failure = failure_result_of(gathered);
+        assert_eq!(failure.to_string(), "FirstError[#1, early]");
+    });
+    assert_eq!(*log.borrow(), ["cancel d0", "cancel d2"]);
+    assert!(reports.is_empty(), "{reports:#?}");
+}
+
+/// What the cancelled inputs' cancellers fire them with (a value, another error) is dropped:
+/// the gathering has failed already, with the first failure.
+#[test]
+fn gather_cancel_on_failure_ignores_what_cancellers_fire() {
+    let reports = capture_unhandled(|| {
+        let (d0, _r0) = Deferred::<u8>::with_canceller(|r| r.callback(7));
+        let (d1, r1) = Deferred::<u8>::new();
+        let (d2, _r2) = Deferred::<u8>::with_canceller(|r| r.errback(GenericError("own")));
+        let gathered = Gather::new(vec![d0, d1, d2])
+            .consume_errors(true)
+            .cancel_on_failure(true)
+            .run();
+        r1.errback(GenericError("first"));
+        let failure = failure_result_of(gathered);
+        assert_eq!(failure.to_string(), "FirstError[#1, first]");
+    });
+    assert!(reports.is_empty(), "{reports:#?}");
+}
+
+/// A canceller that panics is reported; the other inputs are still cancelled, and the
+/// gathering fails with the first failure.
+#[test]
+fn gather_cancel_on_failure_survives_a_panicking_canceller() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let reports = capture_unhandled(|| {
+        let (d0, _r0) = Deferred::<u8>::with_canceller(|_| panic!("canceller failed"));
+        let (d1, r1) = Deferred::<u8>::new();
+        let (d2, _r2) = logged_input(&log, "d2");
+        let gathered = Gather::new(vec![d0, d1, d2])
+            .consume_errors(true)
+            .cancel_on_failure(true)
+            .run();
+        r1.errback(GenericError("first"));
+        let failure = failure_result_of(gathered);
+        assert_eq!(failure.to_string(), "FirstError[#1, first]");
+    });
+    assert_eq!(*log.borrow(), ["cancel d2"]);
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert!(reports[0].failure().check::<deferreds::PanicError>());
+}
+
+/// Cancelling the gathering by hand is unchanged by `cancel_on_failure`: every input is
+/// cancelled once, in order, and the first `CancelledError` gives the `FirstError`.
+#[test]
+fn gather_cancel_on_failure_and_cancelling_by_hand() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let reports = capture_unhandled(|| {
+        let (d0, _r0) = logged_input(&log, "d0");
+        let (d1, _r1) = logged_input(&log, "d1");
+        let gathered = Gather::new(vec![d0, d1])
+            .consume_errors(true)
+            .cancel_on_failure(true)
+            .run();
+        gathered.cancel();
+        let failure = failure_result_of(gathered);
+        let first = failure.downcast_ref::<FirstError>().unwrap();
+        assert_eq!(first.index, 0);
+        assert!(first.failure.check::<CancelledError>());
+    });
+    assert_eq!(*log.borrow(), ["cancel d0", "cancel d1"]);
+    assert!(reports.is_empty(), "{reports:#?}");
+}
+
+/// `#[inline_callbacks]` inputs see the cancellation at their `yield_!` and may clean up.
+#[test]
+fn gather_cancel_on_failure_reaches_inline_callbacks_bodies() {
+    use deferreds::inline_callbacks;
+
+    #[inline_callbacks]
+    fn fetch(wait: Deferred<u8>, log: Rc<RefCell<Vec<String>>>) -> Result<u8, Failure> {
+        match yield_!(wait) {
+            Ok(v) => Ok(v),
+            Err(f) => {
+                log.borrow_mut().push(format!("fetch saw {f}"));
+                Err(f)
+            }
+        }
+    }
+
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let (wait, _fire) = Deferred::<u8>::new();
+    let (broken, fire_broken) = Deferred::<u8>::new();
+    let gathered = Gather::new(vec![fetch(wait, log.clone()), broken])
+        .consume_errors(true)
+        .cancel_on_failure(true)
+        .run();
+    fire_broken.errback(GenericError("down"));
+    assert_eq!(
+        failure_result_of(gathered).to_string(),
+        "FirstError[#1, down]"
+    );
+    assert_eq!(*log.borrow(), [format!("fetch saw {CancelledError}")]);
 }

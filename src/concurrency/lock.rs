@@ -52,6 +52,9 @@ pub struct DeferredLock {
 #[derive(Default)]
 struct LockState {
     locked: Cell<bool>,
+    /// How many times the lock was released: each hold of it has its own count, so that a
+    /// [`LockGuard`](crate::LockGuard) releases only its own hold.
+    releases: Cell<u64>,
     waiters: Waiters<DeferredLock>,
 }
 
@@ -139,8 +142,22 @@ impl DeferredLock {
         if !self.state.locked.get() {
             return Err(NotLockedError);
         }
+        self.state.releases.set(self.state.releases.get() + 1);
         self.hand_on();
         Ok(())
+    }
+
+    /// Which hold of the lock is current: it changes with every release.
+    pub(super) fn hold(&self) -> u64 {
+        self.state.releases.get()
+    }
+
+    /// Releases the lock if `hold` is still the current hold (nobody released it since).
+    pub(super) fn release_hold(&self, hold: u64) {
+        if self.hold() == hold {
+            // An error says the lock is free already: nothing to release.
+            let _ = self.release();
+        }
     }
 
     /// Gives the lock to the first in line, or unlocks it.

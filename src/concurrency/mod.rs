@@ -44,11 +44,13 @@
 //! progress return, then runs from there, in order. A million waiters need no more stack than
 //! a few.
 
+mod guards;
 mod lock;
 mod queue;
 mod semaphore;
 mod waiters;
 
+pub use guards::{LockGuard, SemaphorePermit};
 pub use lock::{DeferredLock, NotLockedError};
 pub use queue::{DeferredQueue, QueueOverflow, QueueUnderflow};
 pub use semaphore::{DeferredSemaphore, InvalidTokensError, OverReleasedError};

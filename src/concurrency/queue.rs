@@ -195,6 +195,60 @@ impl<T: 'static> DeferredQueue<T> {
         Ok(self.state.waiters.join(&self.state))
     }
 
+    /// The values the queue keeps, waiting for a `get`, oldest first: Twisted's `pending`.
+    ///
+    /// It is a copy (each value cloned), so it stays as it is while the queue moves on, and
+    /// changing it does not change the queue. Values handed straight to a waiting `get` are
+    /// never kept, so never in it. For only how many there are, [`len`](Self::len) clones
+    /// nothing.
+    ///
+    /// The values are out of the queue while they are cloned, and put back before this
+    /// returns, ahead of any value put meanwhile, even if a `clone` panics. So a `Clone` that
+    /// itself uses this queue finds it empty rather than borrowed: a `put` from it goes after
+    /// the values being copied (and is not in the copy), and a `get` from it waits in line
+    /// and then has the oldest value.
+    ///
+    /// ```
+    /// use deferreds::{testing, DeferredQueue};
+    ///
+    /// let jobs = DeferredQueue::new();
+    /// jobs.put("resize")?;
+    /// jobs.put("upload")?;
+    /// assert_eq!(jobs.pending(), ["resize", "upload"]);
+    ///
+    /// assert_eq!(testing::success_result_of(jobs.get()?), "resize");
+    /// assert_eq!(jobs.pending(), ["upload"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pending(&self) -> Vec<T>
+    where
+        T: Clone,
+    {
+        let out = OutForCopying {
+            kept: &self.state.kept,
+            values: self.state.kept.take(),
+        };
+        let copies = out.values.iter().cloned().collect();
+        drop(out);
+        // A `get` from a `clone` found the queue empty and waits: it has the oldest values.
+        self.serve_waiters();
+        copies
+    }
+
+    /// Hands kept values to waiting `get`s while there are both, oldest first.
+    fn serve_waiters(&self) {
+        loop {
+            let value = self.state.kept.borrow_mut().pop_front();
+            let Some(value) = value else {
+                return;
+            };
+            match self.state.waiters.pop() {
+                Some(waiter) => self.hand_to(waiter, value),
+                None => return self.state.kept.borrow_mut().push_front(value),
+            }
+        }
+    }
+
     /// How many values the queue keeps, waiting for a `get`.
     ///
     /// ```
@@ -246,6 +300,23 @@ impl<T: 'static> DeferredQueue<T> {
     /// ```
     pub fn backlog(&self) -> Option<usize> {
         self.state.backlog
+    }
+}
+
+/// The values of a queue taken out while [`DeferredQueue::pending`] clones them (cloning runs
+/// user code, which must not find the queue borrowed); dropping it puts them back at the
+/// front, also when a `clone` panics. It moves values only: no user code runs in its drop.
+struct OutForCopying<'a, T> {
+    kept: &'a RefCell<VecDeque<T>>,
+    values: VecDeque<T>,
+}
+
+impl<T> Drop for OutForCopying<'_, T> {
+    fn drop(&mut self) {
+        let mut values = std::mem::take(&mut self.values);
+        let mut kept = self.kept.borrow_mut();
+        values.append(&mut kept); // values put meanwhile go after
+        *kept = values;
     }
 }
 

@@ -159,8 +159,22 @@ impl<T: 'static> Collector<T> for FirstResult {
 pub(super) enum Mode {
     /// A `DeferredList` mode or `gather_results`: firing leaves the other inputs alone.
     List,
+    /// `Gather::cancel_on_failure`: a list whose firing with a failure cancels the other
+    /// inputs.
+    ListCancellingOnFailure,
     /// `race`: the first success cancels the other inputs.
     Race,
+}
+
+impl Mode {
+    /// Does firing with this outcome cancel the inputs still without a result?
+    fn cancels_the_rest<V>(self, outcome: &Result<V, Failure>) -> bool {
+        match self {
+            Mode::List => false,
+            Mode::ListCancellingOnFailure => outcome.is_err(),
+            Mode::Race => outcome.is_ok(),
+        }
+    }
 }
 
 /// The state of one combinator, shared by the steps watching its inputs.
@@ -174,6 +188,9 @@ pub(super) struct Combined<T: 'static, C: Collector<T>> {
     /// The inputs still without a result, by index, for cancelling them.
     pending: RefCell<Vec<Option<Rc<Chain>>>>,
     decided: Cell<bool>,
+    /// Fired in a way that cancels the other inputs: those not watched yet are cancelled
+    /// from the start.
+    rest_cancelled: Cell<bool>,
     cancelling: Cell<bool>,
     consume_errors: bool,
     mode: Mode,
@@ -201,6 +218,7 @@ pub(super) fn combine<T: 'static, C: Collector<T>>(
         resolver: Cell::new(None),
         pending: RefCell::new(slots(count)),
         decided: Cell::new(false),
+        rest_cancelled: Cell::new(false),
         cancelling: Cell::new(false),
         consume_errors,
         mode,
@@ -209,8 +227,9 @@ pub(super) fn combine<T: 'static, C: Collector<T>>(
     let (combined, resolver) = Combined::unfired(&shared);
     shared.resolver.set(Some(resolver));
     for (index, input) in inputs.into_iter().enumerate() {
-        if mode == Mode::Race && shared.decided.get() {
-            // Already won: a later input is a loser from the start.
+        if shared.rest_cancelled.get() {
+            // Already decided in a way that cancels the rest: a later input is one of them
+            // from the start.
             if let Err(failure) = guarded(|| input.cancel()) {
                 crate::unhandled::report(failure, None);
             }
@@ -244,7 +263,7 @@ impl<T: 'static, C: Collector<T>> Combined<T, C> {
         };
         match mode {
             Mode::Race => Deferred::with_stopper(move |_| cancel()),
-            Mode::List => Deferred::with_cancel_forwarder(cancel),
+            Mode::List | Mode::ListCancellingOnFailure => Deferred::with_cancel_forwarder(cancel),
         }
     }
 
@@ -288,10 +307,12 @@ impl<T: 'static, C: Collector<T>> Combined<T, C> {
         kept
     }
 
-    /// Fires the combined Deferred; a race first cancels the losers.
+    /// Fires the combined Deferred; a race that is won, or a list cancelling on failure that
+    /// has failed, first cancels the other inputs.
     fn decide(&self, index: usize, outcome: Result<C::Output, Failure>, fires: &mut Fires) {
         self.decided.set(true);
-        if self.mode == Mode::Race && outcome.is_ok() {
+        if self.mode.cancels_the_rest(&outcome) {
+            self.rest_cancelled.set(true);
             self.cancel_pending(Some(index));
         } else if !self.cancelling.get() {
             // Cancelling a fired list does nothing: the inputs need not be kept.

@@ -1,8 +1,9 @@
-//! [`DeferredList`] and its shorthands [`gather_results`] and [`race`].
+//! [`DeferredList`] and its shorthand [`race`].
 
 use std::fmt;
 
-use super::combine::{combine, AllResults, FirstResult, FirstSuccess, Mode, Values};
+use super::combine::{combine, AllResults, FirstResult, FirstSuccess, Mode};
+use super::gather::Gather;
 use super::watch::slots;
 use crate::deferred::Deferred;
 use crate::failure::Failure;
@@ -172,8 +173,9 @@ impl<T: 'static> DeferredList<T> {
     /// Fails with [`FirstError`](crate::FirstError) (the failed input's index and failure) as soon as an input
     /// fails; fires with every value, in input order, if none does (Twisted's
     /// `fireOnOneErrback`; as every result is then a success, the values come bare). This is
-    /// what [`gather_results`] does; here it can also consume the inputs' errors. With no
-    /// inputs, it fires with an empty `Vec` at once.
+    /// what [`gather_results`](crate::gather_results) does; [`Gather`](crate::Gather) does it
+    /// with options (consuming errors, cancelling the other inputs at the first failure). With
+    /// no inputs, it fires with an empty `Vec` at once.
     ///
     /// ```
     /// use deferreds::{testing, Deferred, DeferredList, Failure, FirstError};
@@ -189,10 +191,9 @@ impl<T: 'static> DeferredList<T> {
     /// ```
     #[track_caller]
     pub fn fire_on_one_errback(self) -> Deferred<Vec<T>> {
-        let collector = Values {
-            values: slots(self.inputs.len()),
-        };
-        combine(self.inputs, collector, self.consume_errors, Mode::List)
+        Gather::new(self.inputs)
+            .consume_errors(self.consume_errors)
+            .run()
     }
 
     /// Fires with the first input's result, whichever way it goes: `(index, value)` for a
@@ -223,47 +224,6 @@ impl<T: 'static> fmt::Debug for DeferredList<T> {
             .field("consume_errors", &self.consume_errors)
             .finish()
     }
-}
-
-/// Waits for every Deferred and fires with their values in input order, or fails with a
-/// [`FirstError`](crate::FirstError) (the index and the failure) as soon as one fails: Twisted's
-/// `gatherResults`.
-///
-/// The same as `DeferredList::new(deferreds).fire_on_one_errback()`. The inputs' errors are
-/// not consumed, as in Twisted: each failed input's failure also stays in its own chain and
-/// is reported as unhandled, the first one included. To consume them, use
-/// `DeferredList::new(deferreds).consume_errors(true).fire_on_one_errback()`
-/// (Twisted's `gatherResults(ds, consumeErrors=True)`).
-///
-/// Cancelling the result cancels every input that has not fired (see [`DeferredList`]); the
-/// first input to fail from that (with [`CancelledError`](crate::CancelledError), say) gives the [`FirstError`](crate::FirstError).
-/// If none fails, it waits for the inputs still without a result, as Twisted's does.
-/// With no inputs, it fires with an empty `Vec` at once.
-///
-/// ```
-/// use deferreds::{gather_results, testing, Deferred, Failure, FirstError};
-///
-/// let (price, fire_price) = Deferred::<u32>::new();
-/// let (stock, fire_stock) = Deferred::<u32>::new();
-/// let both = gather_results(vec![price, stock]);
-/// fire_stock.callback(3);
-/// fire_price.callback(1999);
-/// assert_eq!(testing::success_result_of(both), [1999, 3]);
-///
-/// // A failure fails the gathering, and is also reported from its own input.
-/// let reports = testing::capture_unhandled(|| {
-///     let broken: Deferred<u32> = Deferred::fail(Failure::msg("no such item"));
-///     let gathered = gather_results(vec![Deferred::succeed(1), broken]);
-///     let failure = testing::failure_result_of(gathered);
-///     assert_eq!(failure.downcast_ref::<FirstError>().unwrap().index, 1);
-/// });
-/// assert_eq!(reports.len(), 1);
-/// ```
-#[track_caller]
-pub fn gather_results<T: 'static>(
-    deferreds: impl IntoIterator<Item = Deferred<T>>,
-) -> Deferred<Vec<T>> {
-    DeferredList::new(deferreds).fire_on_one_errback()
 }
 
 /// Fires with `(index, value)` of the first Deferred to succeed, and cancels all the others:

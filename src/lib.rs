@@ -120,8 +120,8 @@ pub use deferred::Deferred;
 pub use errors::{AbandonedError, CancelledError, PanicError, SelfWaitError, TimeoutError};
 #[cfg(feature = "tokio")]
 pub use event_loop::{
-    defer_to_thread, react, spawn_deferred, LoopEndedError, LoopNotRunningError, Reactor,
-    TokioClock,
+    defer_to_thread, react, spawn_deferred, LoopEndedError, LoopHandle, LoopNotRunningError,
+    Reactor, RemoteResolver, TokioClock,
 };
 pub use failure::{AsyncFrame, Failure};
 pub use future::{ensure_deferred, CrossThreadWakeError, DeferredFuture};

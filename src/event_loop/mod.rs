@@ -12,6 +12,7 @@
 mod clock;
 mod errors;
 mod reactor;
+mod remote;
 mod task;
 
 use std::future::Future;
@@ -22,6 +23,7 @@ use crate::failure::Failure;
 pub use clock::TokioClock;
 pub use errors::{LoopEndedError, LoopNotRunningError};
 pub use reactor::Reactor;
+pub use remote::{LoopHandle, RemoteResolver};
 
 /// Runs `main` on a new event loop and returns the result of the Deferred it gives, once
 /// that fires: Twisted's `task.react`, and `Reactor::new().run(main)` (see [`Reactor`] for

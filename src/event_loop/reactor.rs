@@ -21,8 +21,10 @@ use crate::future::RemoteWakes;
 ///    they were added, and their Deferreds waited for, all together, while the loop still
 ///    runs (Twisted's `addSystemEventTrigger("before", "shutdown", f)`).
 /// 2. The loop stops: its tasks still pending are dropped, and the Deferreds still waiting
-///    on them fail with [`LoopEndedError`](crate::LoopEndedError). From here on,
-///    [`spawn_deferred`] and [`defer_to_thread`] fail with
+///    on them, or on a [`RemoteResolver`](crate::RemoteResolver), fail with
+///    [`LoopEndedError`](crate::LoopEndedError); closures sent with
+///    [`call_from_thread`](crate::LoopHandle::call_from_thread) and not yet run are dropped.
+///    From here on, [`spawn_deferred`] and [`defer_to_thread`] fail with
 ///    [`LoopNotRunningError`](crate::LoopNotRunningError).
 /// 3. Blocking work already started on the thread pool is waited for, as tokio does: without
 ///    bound by default, or for at most the [`shutdown_timeout`](Reactor::shutdown_timeout).
@@ -171,6 +173,8 @@ impl Reactor {
             builder.max_blocking_threads(size);
         }
         let runtime = builder.build().map_err(Failure::new)?;
+        // Declared before the tasks, so dropped after them, even by a panic.
+        let end_remotes = super::remote::EndRemotes;
         let local = tokio::task::LocalSet::new();
         let triggers = self.before_shutdown;
         let result = {
@@ -184,6 +188,7 @@ impl Reactor {
         };
         // Drops the tasks still pending: the Deferreds waiting on them fail now.
         drop(local);
+        drop(end_remotes);
         match self.shutdown_timeout {
             Some(timeout) => runtime.shutdown_timeout(timeout),
             None => drop(runtime),

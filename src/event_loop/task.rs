@@ -20,7 +20,7 @@ pub(super) fn deferred_from_task<T: Send + 'static>(
     let task = start();
     let abort = task.abort_handle();
     let (deferred, resolver) = Deferred::with_stopper(move |_| abort.abort());
-    let delivery = Delivery(Some(resolver));
+    let delivery = Delivery::new(resolver);
     tokio::task::spawn_local(async move {
         let result = match task.await {
             Ok(result) => result,
@@ -36,13 +36,23 @@ pub(super) fn deferred_from_task<T: Send + 'static>(
 
 /// Carries a task's result to its Deferred. Dropped undelivered (the loop ended and dropped
 /// its tasks), it fails the Deferred with [`LoopEndedError`] if anyone still waits on it.
-struct Delivery<T: 'static>(Option<Resolver<T>>);
+pub(super) struct Delivery<T: 'static>(Option<Resolver<T>>);
 
 impl<T: 'static> Delivery<T> {
-    fn deliver(mut self, result: Result<T, Failure>) {
+    pub(super) fn new(resolver: Resolver<T>) -> Self {
+        Delivery(Some(resolver))
+    }
+
+    pub(super) fn deliver(mut self, result: Result<T, Failure>) {
         if let Some(resolver) = self.0.take() {
             resolver.resolve(result);
         }
+    }
+
+    /// Gives up: nothing will deliver a result, so the resolver is dropped unfired, which
+    /// abandons the Deferred.
+    pub(super) fn abandon(mut self) {
+        drop(self.0.take());
     }
 }
 

@@ -6,9 +6,9 @@
 /// The work is not started; its Deferred fails with this error instead.
 ///
 /// ```
-/// use deferreds::{spawn_deferred, testing, Failure, LoopNotRunningError};
+/// use deferreds::{spawn_deferred, testing, LoopNotRunningError};
 ///
-/// let d = spawn_deferred(async { Ok::<_, Failure>(1) }); // no react here
+/// let d = spawn_deferred(async { Ok(1) }); // no react here
 /// assert!(testing::failure_result_of(d).check::<LoopNotRunningError>());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, thiserror::Error)]

@@ -32,7 +32,7 @@ use crate::future::RemoteWakes;
 ///
 /// ```
 /// use std::time::Duration;
-/// use deferreds::{defer_to_thread, Deferred, Failure, Reactor};
+/// use deferreds::{defer_to_thread, Deferred, Reactor};
 ///
 /// let (release, stuck) = std::sync::mpsc::channel::<()>();
 /// let answer = Reactor::new()
@@ -40,11 +40,11 @@ use crate::future::RemoteWakes;
 ///     .before_shutdown(|| {
 ///         defer_to_thread(|| {
 ///             std::io::Write::flush(&mut std::io::stdout())?; // done before the loop stops
-///             Ok::<_, Failure>(())
+///             Ok(())
 ///         })
 ///     })
 ///     .run(move || {
-///         drop(defer_to_thread(move || Ok::<_, Failure>(stuck.recv().ok())));
+///         drop(defer_to_thread(move || Ok(stuck.recv().ok())));
 ///         Deferred::succeed(42)
 ///     });
 /// assert_eq!(answer.unwrap(), 42);
@@ -82,13 +82,13 @@ impl Reactor {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{defer_to_thread, Deferred, Failure, Reactor};
+    /// use deferreds::{defer_to_thread, Deferred, Reactor};
     ///
     /// let (release, stuck) = std::sync::mpsc::channel::<()>();
     /// let done = Reactor::new()
     ///     .shutdown_timeout(Duration::from_millis(10))
     ///     .run(move || {
-    ///         drop(defer_to_thread(move || Ok::<_, Failure>(stuck.recv().ok())));
+    ///         drop(defer_to_thread(move || Ok(stuck.recv().ok())));
     ///         Deferred::succeed("returned")
     ///     });
     /// assert_eq!(done.unwrap(), "returned");
@@ -104,10 +104,10 @@ impl Reactor {
     /// counts as 1. The default is tokio's (512).
     ///
     /// ```
-    /// use deferreds::{defer_to_thread, gather_results, Failure, Reactor};
+    /// use deferreds::{defer_to_thread, gather_results, Reactor};
     ///
     /// let squares = Reactor::new().thread_pool_size(2).run(|| {
-    ///     gather_results((1..=4).map(|n| defer_to_thread(move || Ok::<_, Failure>(n * n))))
+    ///     gather_results((1..=4).map(|n| defer_to_thread(move || Ok(n * n))))
     /// });
     /// assert_eq!(squares.unwrap(), [1, 4, 9, 16]);
     /// ```
@@ -161,7 +161,7 @@ impl Reactor {
     /// use deferreds::{spawn_deferred, Failure, Reactor};
     ///
     /// fn main() -> Result<(), Failure> {
-    ///     let answer = Reactor::new().run(|| spawn_deferred(async { Ok::<_, Failure>(42) }))?;
+    ///     let answer = Reactor::new().run(|| spawn_deferred(async { Ok(42) }))?;
     ///     assert_eq!(answer, 42);
     ///     Ok(())
     /// }

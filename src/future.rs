@@ -113,6 +113,38 @@ impl<T: 'static> Future for DeferredFuture<T> {
     }
 }
 
+/// A `DeferredFuture` is terminated once it has given its output, so it can sit in
+/// `futures::select!` (with the `futures` feature). Until then it is not, even if its
+/// Deferred has fired: the output is still to be taken.
+///
+/// ```
+/// use deferreds::{ensure_deferred, testing, Deferred, Failure};
+/// use futures::future::FusedFuture;
+/// use std::future::IntoFuture;
+///
+/// let (reply, fire_reply) = Deferred::<&str>::new();
+/// let (timeout, fire_timeout) = Deferred::<()>::new();
+/// let outcome = ensure_deferred(async move {
+///     let (mut reply, mut timeout) = (reply.into_future(), timeout.into_future());
+///     let outcome = futures::select! {
+///         text = reply => text?,
+///         _ = timeout => "timed out",
+///     };
+///     assert!(timeout.is_terminated() && !reply.is_terminated());
+///     Ok::<_, Failure>(outcome)
+/// });
+/// fire_timeout.callback(());
+/// assert_eq!(testing::success_result_of(outcome), "timed out");
+/// # drop(fire_reply);
+/// ```
+#[cfg(feature = "futures")]
+#[cfg_attr(docsrs, doc(cfg(feature = "futures")))]
+impl<T: 'static> futures_core::FusedFuture for DeferredFuture<T> {
+    fn is_terminated(&self) -> bool {
+        matches!(self.state, Awaiting::Done)
+    }
+}
+
 impl<T: 'static> DeferredFuture<T> {
     fn poll_waiting(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Failure>> {
         let Awaiting::Waiting { slot, .. } = &self.state else {

@@ -110,6 +110,8 @@ pub mod testing;
 mod time;
 mod unhandled;
 
+#[cfg(feature = "futures")]
+pub use concurrency::QueueStream;
 pub use concurrency::{
     DeferredLock, DeferredQueue, DeferredSemaphore, InvalidTokensError, NotLockedError,
     OverReleasedError, QueueOverflow, QueueUnderflow,

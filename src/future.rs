@@ -536,8 +536,10 @@ impl LoopInbox {
         if !state.loop_running || state.generation != self.generation {
             return Err(job);
         }
+        // Jobs already waiting mean the loop was woken for them, and takes them all at once.
+        let wake = state.jobs.is_empty();
         state.jobs.push(job);
-        let delivery = state.delivery.clone();
+        let delivery = state.delivery.clone().filter(|_| wake);
         drop(state);
         if let Some(delivery) = delivery {
             delivery.wake();

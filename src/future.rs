@@ -396,6 +396,7 @@ thread_local! {
 }
 
 /// Work sent to run on a loop thread.
+#[cfg(feature = "tokio")]
 pub(crate) type Job = Box<dyn FnOnce() + Send>;
 
 /// The wakes and work other threads left for one thread, and the event loop (if one runs
@@ -410,11 +411,13 @@ struct InboxState {
     /// Ids of woken tasks, each once, in the order they were woken.
     woken: Vec<u64>,
     /// Work for the running loop, in the order it was sent.
+    #[cfg(feature = "tokio")]
     jobs: Vec<Job>,
     /// Whether a loop receives this thread's wakes now.
     loop_running: bool,
     /// Counts the loops run on this thread, so work meant for one that ended never reaches
     /// a later one.
+    #[cfg(feature = "tokio")]
     generation: u64,
     /// Wakes the loop's delivery task; set once it has been polled.
     delivery: Option<Waker>,

@@ -46,7 +46,7 @@ fn make_request(address: SocketAddr, method: &'static str, path: &'static str) -
             .body(Empty::<Bytes>::new())?;
         let response = sender.send_request(request).await?;
         let body = response.into_body().collect().await?.to_bytes();
-        Ok::<_, Failure>(String::from_utf8_lossy(&body).into_owned())
+        Ok(String::from_utf8_lossy(&body).into_owned())
     })
 }
 

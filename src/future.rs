@@ -113,6 +113,38 @@ impl<T: 'static> Future for DeferredFuture<T> {
     }
 }
 
+/// A `DeferredFuture` is terminated once it has given its output, so it can sit in
+/// `futures::select!` (with the `futures` feature). Until then it is not, even if its
+/// Deferred has fired: the output is still to be taken.
+///
+/// ```
+/// use deferreds::{ensure_deferred, testing, Deferred, Failure};
+/// use futures::future::FusedFuture;
+/// use std::future::IntoFuture;
+///
+/// let (reply, fire_reply) = Deferred::<&str>::new();
+/// let (timeout, fire_timeout) = Deferred::<()>::new();
+/// let outcome = ensure_deferred(async move {
+///     let (mut reply, mut timeout) = (reply.into_future(), timeout.into_future());
+///     let outcome = futures::select! {
+///         text = reply => text?,
+///         _ = timeout => "timed out",
+///     };
+///     assert!(timeout.is_terminated() && !reply.is_terminated());
+///     Ok::<_, Failure>(outcome)
+/// });
+/// fire_timeout.callback(());
+/// assert_eq!(testing::success_result_of(outcome), "timed out");
+/// # drop(fire_reply);
+/// ```
+#[cfg(feature = "futures")]
+#[cfg_attr(docsrs, doc(cfg(feature = "futures")))]
+impl<T: 'static> futures_core::FusedFuture for DeferredFuture<T> {
+    fn is_terminated(&self) -> bool {
+        matches!(self.state, Awaiting::Done)
+    }
+}
+
 impl<T: 'static> DeferredFuture<T> {
     fn poll_waiting(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Failure>> {
         let Awaiting::Waiting { slot, .. } = &self.state else {
@@ -359,14 +391,18 @@ fn poll_task(id: u64) {
 pub struct CrossThreadWakeError;
 
 thread_local! {
-    /// Where other threads leave wakes for this thread's tasks.
+    /// Where other threads leave wakes for this thread's tasks, and work for its loop.
     static INBOX: Arc<Inbox> = Arc::default();
 }
 
-/// The wakes other threads left for one thread's tasks, and the event loop (if one runs
+/// Work sent to run on a loop thread.
+#[cfg(feature = "tokio")]
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
+
+/// The wakes and work other threads left for one thread, and the event loop (if one runs
 /// there) to tell about them.
 #[derive(Default)]
-struct Inbox {
+pub(crate) struct Inbox {
     state: Mutex<InboxState>,
 }
 
@@ -374,8 +410,15 @@ struct Inbox {
 struct InboxState {
     /// Ids of woken tasks, each once, in the order they were woken.
     woken: Vec<u64>,
+    /// Work for the running loop, in the order it was sent.
+    #[cfg(feature = "tokio")]
+    jobs: Vec<Job>,
     /// Whether a loop receives this thread's wakes now.
     loop_running: bool,
+    /// Counts the loops run on this thread, so work meant for one that ended never reaches
+    /// a later one.
+    #[cfg(feature = "tokio")]
+    generation: u64,
     /// Wakes the loop's delivery task; set once it has been polled.
     delivery: Option<Waker>,
 }
@@ -405,8 +448,8 @@ impl Inbox {
 }
 
 /// The event loop's side of this thread's inbox: a future, polled on the loop thread, that
-/// never finishes and polls each task woken from another thread. While it exists, wakes
-/// from other threads count as delivered.
+/// never finishes, polls each task woken from another thread and runs the jobs sent to it.
+/// While it exists, wakes from other threads count as delivered and jobs are taken.
 #[cfg(feature = "tokio")]
 pub(crate) struct RemoteWakes {
     inbox: Arc<Inbox>,
@@ -414,10 +457,14 @@ pub(crate) struct RemoteWakes {
 
 #[cfg(feature = "tokio")]
 impl RemoteWakes {
-    /// Starts receiving this thread's wakes from other threads, including any left before.
+    /// Starts receiving this thread's wakes from other threads, including any left before,
+    /// and jobs sent for this loop (see [`LoopInbox`]).
     pub(crate) fn receive() -> Self {
         let inbox = INBOX.with(Arc::clone);
-        inbox.state().loop_running = true;
+        let mut state = inbox.state();
+        state.loop_running = true;
+        state.generation += 1;
+        drop(state);
         RemoteWakes { inbox }
     }
 }
@@ -427,25 +474,79 @@ impl Future for RemoteWakes {
     type Output = std::convert::Infallible;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        loop {
-            let woken = {
-                let mut state = self.inbox.state();
-                state.delivery = Some(cx.waker().clone());
-                std::mem::take(&mut state.woken)
-            };
-            if woken.is_empty() {
-                return Poll::Pending;
-            }
-            woken.into_iter().for_each(poll_task);
+        let (woken, jobs) = {
+            let mut state = self.inbox.state();
+            state.delivery = Some(cx.waker().clone());
+            (
+                std::mem::take(&mut state.woken),
+                std::mem::take(&mut state.jobs),
+            )
+        };
+        if woken.is_empty() && jobs.is_empty() {
+            return Poll::Pending;
         }
+        woken.into_iter().for_each(poll_task);
+        for job in jobs {
+            if let Err(panicked) = crate::step::guarded(job) {
+                crate::unhandled::report(panicked, None);
+            }
+        }
+        // More may have come meanwhile: take them on the loop's next turn, so that work
+        // sending more work cannot keep the loop from its timers and I/O.
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 
 #[cfg(feature = "tokio")]
 impl Drop for RemoteWakes {
     fn drop(&mut self) {
+        let jobs = {
+            let mut state = self.inbox.state();
+            state.loop_running = false;
+            state.delivery = None;
+            std::mem::take(&mut state.jobs)
+        };
+        // The loop has ended: work that has not run never will (dropped outside the lock).
+        jobs.into_iter().for_each(crate::guard::dispose);
+    }
+}
+
+/// Where other threads send jobs for the loop running on one thread: `Send`, and tied to
+/// that one loop, so it refuses work once the loop has ended.
+#[cfg(feature = "tokio")]
+#[derive(Clone)]
+pub(crate) struct LoopInbox {
+    inbox: Arc<Inbox>,
+    generation: u64,
+}
+
+#[cfg(feature = "tokio")]
+impl LoopInbox {
+    /// The inbox of the loop running on this thread, if one is receiving.
+    pub(crate) fn current() -> Option<Self> {
+        let inbox = INBOX.with(Arc::clone);
+        let state = inbox.state();
+        let generation = state.generation;
+        let running = state.loop_running;
+        drop(state);
+        running.then_some(LoopInbox { inbox, generation })
+    }
+
+    /// Sends `job` to run on the loop; gives it back if that loop has ended.
+    pub(crate) fn send(&self, job: Job) -> Result<(), Job> {
         let mut state = self.inbox.state();
-        state.loop_running = false;
-        state.delivery = None;
+        if !state.loop_running || state.generation != self.generation {
+            return Err(job);
+        }
+        // Jobs already waiting mean the loop was woken for them, and takes them all at once.
+        let wake = state.jobs.is_empty();
+        state.jobs.push(job);
+        let delivery = state.delivery.clone().filter(|_| wake);
+        drop(state);
+        if let Some(delivery) = delivery {
+            delivery.wake();
+        }
+        Ok(())
     }
 }

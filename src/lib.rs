@@ -115,6 +115,8 @@ pub mod testing;
 mod time;
 mod unhandled;
 
+#[cfg(feature = "futures")]
+pub use concurrency::QueueStream;
 pub use concurrency::{
     DeferredLock, DeferredQueue, DeferredSemaphore, InvalidTokensError, LockGuard, NotLockedError,
     OverReleasedError, QueueOverflow, QueueUnderflow, SemaphorePermit,
@@ -128,8 +130,8 @@ pub use errors::{
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use event_loop::{
-    defer_to_thread, react, spawn_deferred, LoopEndedError, LoopNotRunningError, Reactor,
-    TokioClock,
+    defer_to_thread, react, spawn_deferred, LoopEndedError, LoopHandle, LoopNotRunningError,
+    Reactor, RemoteResolver, TokioClock,
 };
 pub use failure::{AsyncFrame, ErrorTypes, Failure, Traceback};
 pub use future::{ensure_deferred, CrossThreadWakeError, DeferredFuture};

@@ -6,4 +6,7 @@
 fn ui() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*.rs");
+    // Misuse of the event loop's API, where the loop is built in.
+    #[cfg(feature = "tokio")]
+    cases.compile_fail("tests/ui/tokio/*.rs");
 }

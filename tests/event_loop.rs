@@ -10,8 +10,7 @@ use std::time::Duration;
 use deferreds::testing::{capture_unhandled, failure_result_of};
 use deferreds::{
     add_timeout, defer_later, defer_to_thread, inline_callbacks, react, spawn_deferred,
-    CancelledError, Deferred, Failure, LoopEndedError, LoopNotRunningError, PanicError, Reactor,
-    TokioClock,
+    CancelledError, Deferred, Failure, LoopNotRunningError, PanicError, Reactor, TokioClock,
 };
 
 type Log = Rc<RefCell<Vec<String>>>;
@@ -46,7 +45,7 @@ fn spawned_futures_fire_on_the_loop_thread() {
             // Hop through another thread to show the output still lands on the loop.
             let (send, receive) = tokio::sync::oneshot::channel();
             std::thread::spawn(move || send.send(21).unwrap());
-            Ok::<_, Failure>(receive.await.map_err(Failure::new)? * 2)
+            Ok(receive.await.map_err(Failure::new)? * 2)
         })
         .add_callback(|value| Ok((std::thread::current().id(), value)))
     })
@@ -58,7 +57,8 @@ fn spawned_futures_fire_on_the_loop_thread() {
 /// A spawned future's error fails its Deferred.
 #[test]
 fn spawned_future_errors_fail_the_deferred() {
-    let failure = react(|| spawn_deferred(async { Err::<u8, _>(Oops("no route")) })).unwrap_err();
+    let failure =
+        react(|| spawn_deferred(async { Err::<u8, _>(Oops("no route").into()) })).unwrap_err();
     assert!(failure.check::<Oops>());
 }
 
@@ -70,7 +70,7 @@ fn spawned_future_panics_become_failures() {
             if true {
                 panic!("task blew up");
             }
-            Ok::<u8, Failure>(0)
+            Ok(0u8)
         })
     })
     .unwrap_err();
@@ -92,7 +92,7 @@ fn cancelling_a_spawned_future_aborts_it() {
         let d = spawn_deferred(async move {
             tokio::time::sleep(Duration::from_millis(10)).await;
             flag.store(true, Ordering::SeqCst);
-            Ok::<_, Failure>(())
+            Ok(())
         });
         d.cancel();
         let cancelled = deferreds::testing::failure_result_of(d).check::<CancelledError>();
@@ -100,7 +100,7 @@ fn cancelling_a_spawned_future_aborts_it() {
         // before this one.
         spawn_deferred(async {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            Ok::<_, Failure>(())
+            Ok(())
         })
         .add_callback(move |()| Ok(cancelled))
     })
@@ -114,7 +114,7 @@ fn cancelling_a_spawned_future_aborts_it() {
 fn defer_to_thread_runs_elsewhere_and_fires_here() {
     let loop_thread = std::thread::current().id();
     let (worker, fired_on) = react(move || {
-        defer_to_thread(|| Ok::<_, Failure>(std::thread::current().id()))
+        defer_to_thread(|| Ok(std::thread::current().id()))
             .add_callback(|worker| Ok((worker, std::thread::current().id())))
     })
     .unwrap();
@@ -125,7 +125,7 @@ fn defer_to_thread_runs_elsewhere_and_fires_here() {
 /// defer_to_thread: an error or a panic in the work fails the Deferred.
 #[test]
 fn defer_to_thread_errors_and_panics_fail_the_deferred() {
-    let failure = react(|| defer_to_thread(|| Err::<u8, _>(Oops("disk full")))).unwrap_err();
+    let failure = react(|| defer_to_thread(|| Err::<u8, _>(Oops("disk full").into()))).unwrap_err();
     assert!(failure.check::<Oops>());
     let failure =
         react(|| defer_to_thread(|| -> Result<u8, Failure> { panic!("worker panicked") }))
@@ -144,7 +144,7 @@ fn cancelling_defer_to_thread_fails_at_once() {
     let failure = react(|| {
         let d = defer_to_thread(|| {
             std::thread::sleep(Duration::from_millis(20));
-            Ok::<_, Failure>(1)
+            Ok(1)
         });
         d.cancel();
         d
@@ -161,10 +161,10 @@ fn inline_callbacks_wait_on_real_work() {
         log.borrow_mut().push("start");
         let text = yield_!(spawn_deferred(async {
             tokio::task::yield_now().await;
-            Ok::<_, Failure>("some text".to_string())
+            Ok("some text".to_string())
         }))?;
         log.borrow_mut().push("fetched");
-        let length = yield_!(defer_to_thread(move || Ok::<_, Failure>(text.len())))?;
+        let length = yield_!(defer_to_thread(move || Ok(text.len())))?;
         log.borrow_mut().push("measured");
         Ok(length)
     }
@@ -183,7 +183,7 @@ fn a_thousand_spawned_futures() {
             .map(|i| {
                 spawn_deferred(async move {
                     tokio::task::yield_now().await;
-                    Ok::<_, Failure>(i)
+                    Ok(i)
                 })
             })
             .collect();
@@ -199,8 +199,8 @@ fn a_thousand_spawned_futures() {
 /// Outside a loop, spawn_deferred and defer_to_thread fail their Deferred; they never panic.
 #[test]
 fn starting_work_where_no_loop_runs_fails_the_deferred() {
-    let spawned = spawn_deferred(async { Ok::<_, Failure>(1) });
-    let threaded = defer_to_thread(|| Ok::<_, Failure>(2));
+    let spawned = spawn_deferred(async { Ok(1) });
+    let threaded = defer_to_thread(|| Ok(2));
     for failure in [failure_result_of(spawned), failure_result_of(threaded)] {
         assert!(failure.check::<LoopNotRunningError>(), "{failure}");
         assert_eq!(
@@ -211,7 +211,8 @@ fn starting_work_where_no_loop_runs_fails_the_deferred() {
     }
 }
 
-/// When main fires while a task is pending, the task's Deferred fails with LoopEndedError;
+/// When main fires while a task is pending, the task's Deferred fails with AbandonedError,
+/// saying the loop ended;
 /// a callback that retries on that failure gets LoopNotRunningError from spawn_deferred and
 /// defer_to_thread: no panic, and every failure says what happened.
 #[test]
@@ -224,12 +225,12 @@ fn retrying_while_the_loop_ends_fails_clearly() {
             let _retry = stuck.add_errback(move |failure| {
                 push(&seen, format!("task: {}", failure.type_name()));
                 push(&seen, failure.error_message());
-                let again = spawn_deferred(async { Ok::<_, Failure>(()) });
+                let again = spawn_deferred(async { Ok(()) });
                 push(
                     &seen,
                     format!("retry: {}", failure_result_of(again).type_name()),
                 );
-                let threaded = defer_to_thread(|| Ok::<_, Failure>(()));
+                let threaded = defer_to_thread(|| Ok(()));
                 push(
                     &seen,
                     format!("thread: {}", failure_result_of(threaded).type_name()),
@@ -244,11 +245,11 @@ fn retrying_while_the_loop_ends_fails_clearly() {
     assert_eq!(
         *log.borrow(),
         [
-            format!("task: {}", std::any::type_name::<LoopEndedError>()),
-            "the event loop ended before this work finished: react's main Deferred fired \
-             (and its before-shutdown triggers ran) while the work was still pending, so its \
-             result can never arrive"
-                .to_string(),
+            format!(
+                "task: {}",
+                std::any::type_name::<deferreds::AbandonedError>()
+            ),
+            deferreds::AbandonedError::new(deferreds::Abandonment::LoopEnded).to_string(),
             format!("retry: {}", std::any::type_name::<LoopNotRunningError>()),
             format!("thread: {}", std::any::type_name::<LoopNotRunningError>()),
         ]
@@ -265,7 +266,7 @@ fn a_shutdown_timeout_bounds_the_wait_for_a_job_that_never_ends() {
         .run(move || {
             drop(defer_to_thread(move || {
                 let _ = stuck.recv(); // blocks until the test is over
-                Ok::<_, Failure>(())
+                Ok(())
             }));
             Deferred::succeed("returned")
         });
@@ -289,7 +290,7 @@ fn before_shutdown_triggers_are_waited_for() {
             push(&first, "first trigger called");
             let clock = TokioClock::new();
             add_timeout(gate, Duration::from_secs(20), &clock)
-                .add_callback(|()| defer_to_thread(|| Ok::<_, Failure>(())))
+                .add_callback(|()| defer_to_thread(|| Ok(())))
                 .add_callback(move |()| {
                     push(&first, "first trigger's thread done");
                     Ok(())
@@ -306,7 +307,7 @@ fn before_shutdown_triggers_are_waited_for() {
         })
         .run(move || {
             push(&main_log, "main");
-            spawn_deferred(async { Ok::<_, Failure>(5) }).add_callback(move |value| {
+            spawn_deferred(async { Ok(5) }).add_callback(move |value| {
                 push(&main_log, "main fired");
                 Ok(value)
             })
@@ -368,11 +369,11 @@ fn cancelled_jobs_that_have_not_started_never_run() {
             started.send(()).unwrap();
             let _ = blocked.recv();
             first_log.lock().unwrap().push("running job finished");
-            Ok::<_, Failure>(())
+            Ok(())
         });
         let queued = defer_to_thread(move || {
             queued_log.lock().unwrap().push("queued job ran");
-            Ok::<_, Failure>(())
+            Ok(())
         });
         // Blocks the loop thread until the pool's one thread is busy with the first job.
         has_started.recv().unwrap();
@@ -385,7 +386,7 @@ fn cancelled_jobs_that_have_not_started_never_run() {
         // Queued behind both: by the time it runs, the others have had their turn.
         defer_to_thread(move || {
             last_log.lock().unwrap().push("last job ran");
-            Ok::<_, Failure>(cancelled)
+            Ok(cancelled)
         })
     });
     assert!(outcome.unwrap());
@@ -393,4 +394,16 @@ fn cancelled_jobs_that_have_not_started_never_run() {
         *log.lock().unwrap(),
         ["running job finished", "last job ran"]
     );
+}
+
+/// `Ok(..)` in spawn_deferred's future and defer_to_thread's closure needs no annotation,
+/// and `?` still takes any error.
+#[test]
+fn ok_infers_without_annotations() {
+    let spawned = react(|| spawn_deferred(async { Ok(1) }));
+    assert_eq!(spawned.unwrap(), 1);
+    let threaded = react(|| defer_to_thread(|| Ok(2)));
+    assert_eq!(threaded.unwrap(), 2);
+    let parsed = react(|| defer_to_thread(|| Ok("x".parse::<u8>()?)));
+    assert!(parsed.unwrap_err().check::<std::num::ParseIntError>());
 }

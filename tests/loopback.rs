@@ -107,7 +107,7 @@ fn get(address: SocketAddr, path: String) -> Deferred<(u16, String)> {
         let response = sender.send_request(request).await?;
         let status = response.status().as_u16();
         let body = response.into_body().collect().await?.to_bytes();
-        Ok::<_, Failure>((status, String::from_utf8_lossy(&body).into_owned()))
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
     })
 }
 

@@ -48,9 +48,13 @@ mod guards;
 mod lock;
 mod queue;
 mod semaphore;
+#[cfg(feature = "futures")]
+mod stream;
 mod waiters;
 
 pub use guards::{LockGuard, SemaphorePermit};
 pub use lock::{DeferredLock, NotLockedError};
 pub use queue::{DeferredQueue, QueueOverflow, QueueUnderflow};
 pub use semaphore::{DeferredSemaphore, InvalidTokensError, OverReleasedError};
+#[cfg(feature = "futures")]
+pub use stream::QueueStream;

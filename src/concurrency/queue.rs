@@ -151,7 +151,7 @@ impl<T: 'static> DeferredQueue<T> {
 
     /// A value meant for a `get` cancelled before it could fire: the next `get` in line has
     /// it, or it goes back to the front of the queue, where it would have been.
-    fn give_back(&self, value: T) {
+    pub(super) fn give_back(&self, value: T) {
         match self.state.waiters.pop() {
             Some(waiter) => self.hand_to(waiter, value),
             None => self.state.kept.borrow_mut().push_front(value),

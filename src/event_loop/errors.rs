@@ -6,9 +6,9 @@
 /// The work is not started; its Deferred fails with this error instead.
 ///
 /// ```
-/// use deferreds::{spawn_deferred, testing, Failure, LoopNotRunningError};
+/// use deferreds::{spawn_deferred, testing, LoopNotRunningError};
 ///
-/// let d = spawn_deferred(async { Ok::<_, Failure>(1) }); // no react here
+/// let d = spawn_deferred(async { Ok(1) }); // no react here
 /// assert!(testing::failure_result_of(d).check::<LoopNotRunningError>());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, thiserror::Error)]
@@ -18,33 +18,21 @@
 )]
 pub struct LoopNotRunningError;
 
-/// The event loop ended while a Deferred of [`spawn_deferred`](crate::spawn_deferred) or
-/// [`defer_to_thread`](crate::defer_to_thread) still waited for its work, so its result can
-/// never arrive. Someone still waiting on the Deferred (a callback, an `#[inline_callbacks]`
-/// function) sees this failure as the loop stops; a Deferred nobody waits on any more just
-/// goes, unreported.
+/// [`LoopHandle::call_from_thread`](crate::LoopHandle::call_from_thread) was refused: the
+/// event loop the handle belongs to has ended, so the closure cannot run there. (A Deferred
+/// still waiting on the loop when it ends fails with an
+/// [`AbandonedError`](crate::AbandonedError) whose reason is
+/// [`LoopEnded`](crate::Abandonment::LoopEnded).)
 ///
 /// ```
-/// use std::{cell::RefCell, rc::Rc};
-/// use deferreds::{react, spawn_deferred, Deferred, Failure, LoopEndedError};
+/// use deferreds::{react, Deferred, LoopEndedError, LoopHandle};
 ///
-/// let seen = Rc::new(RefCell::new(None));
-/// let record = seen.clone();
-/// react(move || {
-///     let forever = spawn_deferred(std::future::pending::<Result<(), Failure>>());
-///     drop(forever.add_errback(move |failure| {
-///         *record.borrow_mut() = Some(failure.check::<LoopEndedError>());
-///         Ok(())
-///     }));
-///     Deferred::succeed(()) // main is done at once: the loop ends
-/// })
-/// .unwrap();
-/// assert_eq!(*seen.borrow(), Some(true));
+/// let handle = react(|| Deferred::succeed(LoopHandle::current().unwrap())).unwrap();
+/// assert_eq!(handle.call_from_thread(|| ()), Err(LoopEndedError));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, thiserror::Error)]
 #[error(
-    "the event loop ended before this work finished: react's main Deferred fired \
-     (and its before-shutdown triggers ran) while the work was still pending, so its \
-     result can never arrive"
+    "the event loop has ended: a closure sent to it with call_from_thread cannot run \
+     (react's main Deferred fired and its before-shutdown triggers ran)"
 )]
 pub struct LoopEndedError;

@@ -22,8 +22,10 @@ use crate::future::RemoteWakes;
 ///    they were added, and their Deferreds waited for, all together, while the loop still
 ///    runs (Twisted's `addSystemEventTrigger("before", "shutdown", f)`).
 /// 2. The loop stops: its tasks still pending are dropped, and the Deferreds still waiting
-///    on them fail with [`LoopEndedError`](crate::LoopEndedError). From here on,
-///    [`spawn_deferred`] and [`defer_to_thread`] fail with
+///    on them, or on a [`RemoteResolver`](crate::RemoteResolver), fail with an
+///    [`AbandonedError`](crate::AbandonedError) saying the loop ended; closures sent with
+///    [`call_from_thread`](crate::LoopHandle::call_from_thread) and not yet run are dropped.
+///    From here on, [`spawn_deferred`] and [`defer_to_thread`] fail with
 ///    [`LoopNotRunningError`](crate::LoopNotRunningError).
 /// 3. Blocking work already started on the thread pool is waited for, as tokio does: without
 ///    bound by default, or for at most the [`shutdown_timeout`](Reactor::shutdown_timeout).
@@ -31,7 +33,7 @@ use crate::future::RemoteWakes;
 ///
 /// ```
 /// use std::time::Duration;
-/// use deferreds::{defer_to_thread, Deferred, Failure, Reactor};
+/// use deferreds::{defer_to_thread, Deferred, Reactor};
 ///
 /// let (release, stuck) = std::sync::mpsc::channel::<()>();
 /// let answer = Reactor::new()
@@ -39,11 +41,11 @@ use crate::future::RemoteWakes;
 ///     .before_shutdown(|| {
 ///         defer_to_thread(|| {
 ///             std::io::Write::flush(&mut std::io::stdout())?; // done before the loop stops
-///             Ok::<_, Failure>(())
+///             Ok(())
 ///         })
 ///     })
 ///     .run(move || {
-///         drop(defer_to_thread(move || Ok::<_, Failure>(stuck.recv().ok())));
+///         drop(defer_to_thread(move || Ok(stuck.recv().ok())));
 ///         Deferred::succeed(42)
 ///     });
 /// assert_eq!(answer.unwrap(), 42);
@@ -81,13 +83,13 @@ impl Reactor {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{defer_to_thread, Deferred, Failure, Reactor};
+    /// use deferreds::{defer_to_thread, Deferred, Reactor};
     ///
     /// let (release, stuck) = std::sync::mpsc::channel::<()>();
     /// let done = Reactor::new()
     ///     .shutdown_timeout(Duration::from_millis(10))
     ///     .run(move || {
-    ///         drop(defer_to_thread(move || Ok::<_, Failure>(stuck.recv().ok())));
+    ///         drop(defer_to_thread(move || Ok(stuck.recv().ok())));
     ///         Deferred::succeed("returned")
     ///     });
     /// assert_eq!(done.unwrap(), "returned");
@@ -103,10 +105,10 @@ impl Reactor {
     /// counts as 1. The default is tokio's (512).
     ///
     /// ```
-    /// use deferreds::{defer_to_thread, gather_results, Failure, Reactor};
+    /// use deferreds::{defer_to_thread, gather_results, Reactor};
     ///
     /// let squares = Reactor::new().thread_pool_size(2).run(|| {
-    ///     gather_results((1..=4).map(|n| defer_to_thread(move || Ok::<_, Failure>(n * n))))
+    ///     gather_results((1..=4).map(|n| defer_to_thread(move || Ok(n * n))))
     /// });
     /// assert_eq!(squares.unwrap(), [1, 4, 9, 16]);
     /// ```
@@ -160,7 +162,7 @@ impl Reactor {
     /// use deferreds::{spawn_deferred, Failure, Reactor};
     ///
     /// fn main() -> Result<(), Failure> {
-    ///     let answer = Reactor::new().run(|| spawn_deferred(async { Ok::<_, Failure>(42) }))?;
+    ///     let answer = Reactor::new().run(|| spawn_deferred(async { Ok(42) }))?;
     ///     assert_eq!(answer, 42);
     ///     Ok(())
     /// }
@@ -172,6 +174,8 @@ impl Reactor {
             builder.max_blocking_threads(size);
         }
         let runtime = builder.build().map_err(Failure::new)?;
+        // Declared before the tasks, so dropped after them, even by a panic.
+        let end_remotes = super::remote::EndRemotes;
         let local = tokio::task::LocalSet::new();
         let triggers = self.before_shutdown;
         let result = {
@@ -183,9 +187,12 @@ impl Reactor {
                 result
             })
         };
-        // Drops the tasks still pending: the Deferreds waiting on them fail now, abandoned
-        // because the loop ended.
-        abandoning_because(Abandonment::LoopEnded, || drop(local));
+        // Drops the tasks still pending and the remotes still unfired: the Deferreds
+        // waiting on them fail now, abandoned because the loop ended.
+        abandoning_because(Abandonment::LoopEnded, || {
+            drop(local);
+            drop(end_remotes);
+        });
         match self.shutdown_timeout {
             Some(timeout) => runtime.shutdown_timeout(timeout),
             None => drop(runtime),

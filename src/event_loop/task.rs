@@ -5,7 +5,7 @@ use crate::errors::{CancelledError, PanicError};
 use crate::failure::Failure;
 use crate::resolver::Resolver;
 
-use super::errors::{LoopEndedError, LoopNotRunningError};
+use super::errors::LoopNotRunningError;
 use super::reactor::loop_is_running;
 
 /// A Deferred fired on this thread with the output of the task `start` starts; cancelling
@@ -20,7 +20,7 @@ pub(super) fn deferred_from_task<T: Send + 'static>(
     let task = start();
     let abort = task.abort_handle();
     let (deferred, resolver) = Deferred::with_stopper(move |_| abort.abort());
-    let delivery = Delivery(Some(resolver));
+    let delivery = Delivery::new(resolver);
     tokio::task::spawn_local(async move {
         let result = match task.await {
             Ok(result) => result,
@@ -35,23 +35,24 @@ pub(super) fn deferred_from_task<T: Send + 'static>(
 }
 
 /// Carries a task's result to its Deferred. Dropped undelivered (the loop ended and dropped
-/// its tasks), it fails the Deferred with [`LoopEndedError`] if anyone still waits on it.
-struct Delivery<T: 'static>(Option<Resolver<T>>);
+/// its tasks), its resolver abandons the Deferred, if anyone still waits on it: the loop
+/// drops its tasks inside its `LoopEnded` teardown, so the failure says the loop ended.
+pub(super) struct Delivery<T: 'static>(Option<Resolver<T>>);
 
 impl<T: 'static> Delivery<T> {
-    fn deliver(mut self, result: Result<T, Failure>) {
+    pub(super) fn new(resolver: Resolver<T>) -> Self {
+        Delivery(Some(resolver))
+    }
+
+    pub(super) fn deliver(mut self, result: Result<T, Failure>) {
         if let Some(resolver) = self.0.take() {
             resolver.resolve(result);
         }
     }
-}
 
-impl<T: 'static> Drop for Delivery<T> {
-    fn drop(&mut self) {
-        if let Some(resolver) = self.0.take() {
-            if !resolver.is_fired() && resolver.is_awaited() {
-                resolver.errback(LoopEndedError);
-            }
-        }
+    /// Gives up: nothing will deliver a result, so the resolver is dropped unfired, which
+    /// abandons the Deferred.
+    pub(super) fn abandon(mut self) {
+        drop(self.0.take());
     }
 }

@@ -199,7 +199,7 @@ pub(super) struct Place {
     pub(super) moved: bool,
 }
 
-/// A call scheduled by [`Clock::call_later`](crate::Clock::call_later): the handle that
+/// A call scheduled by [`call_later`](crate::ClockExt::call_later): the handle that
 /// [`cancel`](Self::cancel)s it, moves it ([`reset`](Self::reset), [`delay`](Self::delay)),
 /// and tells whether it is still [`active`](Self::active). Twisted's `IDelayedCall`.
 ///
@@ -231,7 +231,7 @@ pub struct DelayedCall {
 impl DelayedCall {
     /// A new, active call of `f` at `time` (on its clock's timeline), kept by `queue`: for
     /// [`Clock`](crate::Clock) implementations (code that schedules uses
-    /// [`Clock::call_later`](crate::Clock::call_later)). The queue is not told of the new
+    /// [`call_later`](crate::ClockExt::call_later)). The queue is not told of the new
     /// call; the clock that makes it schedules it. See [`TimerQueue`].
     ///
     /// ```

@@ -61,7 +61,7 @@ fn timers(c: &mut Criterion) {
             let clock = TestClock::new();
             let counter = Rc::new(Cell::new(0));
             for i in 0..N {
-                clock.call_later(delay(i), counting(&counter));
+                clock.call_later_boxed(delay(i), counting(&counter));
             }
             clock.advance(ALL_DUE);
             black_box(counter.get())
@@ -73,7 +73,7 @@ fn timers(c: &mut Criterion) {
             let clock = TestClock::new();
             let counter = Rc::new(Cell::new(0));
             let calls: Vec<_> = (0..N)
-                .map(|i| clock.call_later(delay(i), counting(&counter)))
+                .map(|i| clock.call_later_boxed(delay(i), counting(&counter)))
                 .collect();
             for call in &calls {
                 call.cancel().unwrap();
@@ -90,7 +90,7 @@ fn timers(c: &mut Criterion) {
                 let clock = TestClock::new();
                 let counter = Rc::new(Cell::new(0));
                 let calls: Vec<_> = (0..N)
-                    .map(|i| clock.call_later(delay(i), counting(&counter)))
+                    .map(|i| clock.call_later_boxed(delay(i), counting(&counter)))
                     .collect();
                 for (i, call) in calls.iter().enumerate() {
                     call.reset(delay(N - i)).unwrap();
@@ -106,7 +106,7 @@ fn timers(c: &mut Criterion) {
             let clock = TestClock::new();
             let counter = Rc::new(Cell::new(0));
             for i in 0..N {
-                clock.call_later(delay(i), counting(&counter));
+                clock.call_later_boxed(delay(i), counting(&counter));
             }
             clock.pump(&[Duration::from_millis(1); 1000]);
             black_box(counter.get())

@@ -60,6 +60,26 @@ impl<U> std::fmt::Debug for Pending<U> {
     }
 }
 
+/// What `yield_!` takes: a Deferred, and nothing else. Its own trait so that anything else
+/// is refused with a message at the user's expression that says how to make a Deferred.
+/// (A type parameter rather than an associated type: nothing to normalize, so one error.)
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`yield_!` waits for a `Deferred<_>`, not `{Self}`",
+    label = "this is `{Self}`, not a `Deferred<_>`",
+    note = "wrap a value with `Deferred::succeed(..)`, and turn a future into a Deferred with `ensure_deferred(..)` (or `spawn_deferred(..)` on the event loop)"
+)]
+pub trait Yieldable<U> {
+    fn into_deferred(self) -> Deferred<U>;
+}
+
+impl<U: 'static> Yieldable<U> for Deferred<U> {
+    #[inline]
+    fn into_deferred(self) -> Deferred<U> {
+        self
+    }
+}
+
 /// The result of `d` if it has one now (no suspension), else what to wait on.
 #[doc(hidden)]
 #[allow(clippy::result_large_err)]

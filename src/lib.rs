@@ -256,7 +256,9 @@ pub use unhandled::{
 /// What `#[inline_callbacks]` expands to uses these; they are not part of the API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::inline::{inline_callbacks, take_now, wait, InlineResult, Site, Yielder};
+    pub use crate::inline::{
+        inline_callbacks, take_now, wait, InlineResult, Site, Yieldable, Yielder,
+    };
 }
 
 /// Waits for a Deferred inside an [`#[inline_callbacks]`](inline_callbacks) function.

@@ -44,6 +44,15 @@ mod sealed {
 ///
 /// A callback that only ever fails has nothing to fix its value type; annotate its return
 /// type: `|x| -> Result<u8, Failure> { Err(Failure::msg("no")) }`.
+///
+/// A callback that returns anything else (`x + 1`, or `()` from a block ending in `;`) is
+/// refused at compile time, with a message that says to wrap the value in `Ok(..)`.
+#[diagnostic::on_unimplemented(
+    message = "a callback must return `Ok(value)`, `Err(failure)` or a `Deferred`, not `{Self}`",
+    label = "the callback passed here returns `{Self}`",
+    note = "return `Ok(value)` to carry on with a value, `Err(failure)` to fail (a `Result<_, Failure>`), or a `Deferred<_>` to wait for its result",
+    note = "a callback with no value to pass on returns `Ok(())`"
+)]
 pub trait CallbackOutput: sealed::Sealed + 'static {
     /// The value type the chain carries on with.
     type Value: 'static;

@@ -40,10 +40,9 @@ fn log_time(
 ) -> DelayedCall {
     // A weak handle: a call that owned the clock would keep it, and itself, alive.
     let (clock2, log) = (clock.weak(), log.clone());
-    clock.call_later(
-        delay,
-        Box::new(move || log.borrow_mut().push((name, clock2.seconds().as_millis()))),
-    )
+    clock.call_later(delay, move || {
+        log.borrow_mut().push((name, clock2.seconds().as_millis()))
+    })
 }
 
 #[derive(Debug, PartialEq)]
@@ -77,11 +76,60 @@ fn test_seconds() {
     assert_eq!(TestClock::new().seconds(), Duration::ZERO);
 }
 
+/// `call_later` takes a plain closure on every kind of clock handle: the clock itself, a
+/// shared one, a trait object behind `&` or `Rc` or `Box`, and a generic `C: ?Sized`
+/// (through `ClockExt`). The calls run in order of time, ties in scheduling order.
+#[test]
+fn call_later_takes_a_closure_through_every_kind_of_handle() {
+    fn generic<C: Clock + ?Sized>(clock: &C, delay: Duration, log: &Log<&'static str>) {
+        use deferreds::ClockExt;
+        let log = log.clone();
+        clock.call_later(delay, move || log.borrow_mut().push("generic"));
+    }
+    fn behind_dyn(clock: &dyn Clock, log: &Log<&'static str>) {
+        let log = log.clone();
+        clock.call_later(secs(2), move || log.borrow_mut().push("&dyn"));
+    }
+
+    let clock = TestClock::new();
+    let ran = log();
+    let pushing = |name: &'static str| {
+        let ran = ran.clone();
+        move || ran.borrow_mut().push(name)
+    };
+    clock.call_later(secs(3), pushing("TestClock"));
+    Rc::new(clock.clone()).call_later(secs(2), pushing("Rc<TestClock>"));
+    behind_dyn(&clock, &ran);
+    let shared: Rc<dyn Clock> = Rc::new(clock.clone());
+    shared.call_later(secs(1), pushing("Rc<dyn>"));
+    let boxed: Box<dyn Clock> = Box::new(clock.clone());
+    boxed.call_later(secs(1), pushing("Box<dyn>"));
+    generic(&clock, secs(4), &ran);
+    generic(&clock as &dyn Clock, secs(4), &ran);
+    generic(&shared, secs(4), &ran);
+    assert_eq!(clock.pending_calls(), 8);
+
+    clock.advance(secs(4));
+    assert_eq!(
+        *ran.borrow(),
+        [
+            "Rc<dyn>",
+            "Box<dyn>",
+            "Rc<TestClock>",
+            "&dyn",
+            "TestClock",
+            "generic",
+            "generic",
+            "generic"
+        ]
+    );
+}
+
 /// testCallLater: `call_later` gives an active call due at now + delay.
 #[test]
 fn test_call_later() {
     let clock = TestClock::new();
-    let call = clock.call_later(secs(1), Box::new(|| ()));
+    let call = clock.call_later(secs(1), || ());
     assert_eq!(call.time(), secs(1));
     assert!(call.active());
 }
@@ -93,7 +141,7 @@ fn test_call_later_cancelled() {
     let ran = Rc::new(Cell::new(false));
     let call = clock.call_later(secs(1), {
         let ran = ran.clone();
-        Box::new(move || ran.set(true))
+        move || ran.set(true)
     });
     call.cancel().unwrap();
     assert!(!call.active());
@@ -106,8 +154,8 @@ fn test_call_later_cancelled() {
 #[test]
 fn test_call_later_ordering() {
     let clock = TestClock::new();
-    let call1 = clock.call_later(secs(10), Box::new(|| ()));
-    let call2 = clock.call_later(secs(1), Box::new(|| ()));
+    let call1 = clock.call_later(secs(10), || ());
+    let call2 = clock.call_later(secs(1), || ());
     assert_ne!(call1, call2);
     assert_eq!(call1, call1.clone());
 }
@@ -120,7 +168,7 @@ fn test_advance() {
     let events = log();
     let call = clock.call_later(secs(2), {
         let events = events.clone();
-        Box::new(move || events.borrow_mut().push(()))
+        move || events.borrow_mut().push(())
     });
     clock.advance(secs(1));
     assert!(events.borrow().is_empty());
@@ -139,10 +187,10 @@ fn test_advance_cancel() {
     let seen = log();
     let call = clock.call_later(secs(1), {
         let (handle, seen) = (handle.clone(), seen.clone());
-        Box::new(move || {
+        move || {
             let call = handle.borrow().clone().unwrap();
             seen.borrow_mut().push(call.cancel());
-        })
+        }
     });
     *handle.borrow_mut() = Some(call);
     clock.advance(secs(1));
@@ -156,7 +204,7 @@ fn test_call_later_delayed() {
     let events = log();
     let call = clock.call_later(secs(1), {
         let events = events.clone();
-        Box::new(move || events.borrow_mut().push((1, 2)))
+        move || events.borrow_mut().push((1, 2))
     });
     call.delay(secs(1)).unwrap();
     assert_eq!(call.time(), secs(2));
@@ -173,7 +221,7 @@ fn test_call_later_reset_later() {
     let events = log();
     let call = clock.call_later(secs(2), {
         let events = events.clone();
-        Box::new(move || events.borrow_mut().push((1, 2)))
+        move || events.borrow_mut().push((1, 2))
     });
     clock.advance(secs(1));
     call.reset(secs(3)).unwrap();
@@ -191,7 +239,7 @@ fn test_call_later_reset_sooner() {
     let events = log();
     let call = clock.call_later(secs(4), {
         let events = events.clone();
-        Box::new(move || events.borrow_mut().push((1, 2)))
+        move || events.borrow_mut().push((1, 2))
     });
     call.reset(secs(3)).unwrap();
     assert_eq!(call.time(), secs(3));
@@ -204,8 +252,8 @@ fn test_call_later_reset_sooner() {
 fn test_get_delayed_calls() {
     let clock = TestClock::new();
     assert!(clock.delayed_calls().is_empty());
-    let call2 = clock.call_later(secs(2), Box::new(|| ()));
-    let call = clock.call_later(secs(1), Box::new(|| ()));
+    let call2 = clock.call_later(secs(2), || ());
+    let call = clock.call_later(secs(1), || ());
     assert_eq!(clock.delayed_calls(), [call, call2]);
 }
 
@@ -241,7 +289,7 @@ fn test_call_later_reset_inside_call_keeps_calls_ordered() {
     let clock = TestClock::new();
     let result = log();
     let call_b = log_time(&clock, secs(2), "b", &result);
-    clock.call_later(secs(1), Box::new(move || call_b.reset(secs(3)).unwrap()));
+    clock.call_later(secs(1), move || call_b.reset(secs(3)).unwrap());
     log_time(&clock, secs(3), "c", &result);
     clock.pump(&[millis(500); 10]);
     assert_eq!(*result.borrow(), [("c", 3000), ("b", 4000)]);
@@ -490,7 +538,7 @@ fn reset_by_a_running_call_into_a_tie_goes_behind() {
     let result = log();
     let c = log_time(&clock, secs(3), "c", &result);
     log_time(&clock, secs(2), "b", &result);
-    clock.call_later(secs(1), Box::new(move || c.reset(secs(1)).unwrap()));
+    clock.call_later(secs(1), move || c.reset(secs(1)).unwrap());
     clock.pump(&[secs(1); 3]);
     assert_eq!(*result.borrow(), [("b", 2000), ("c", 2000)]);
 }
@@ -502,13 +550,10 @@ fn a_call_scheduled_while_running_goes_behind_the_calls_due() {
     let clock = TestClock::new();
     let result = log();
     let (inner_clock, inner_result) = (clock.weak(), result.clone());
-    clock.call_later(
-        secs(1),
-        Box::new(move || {
-            inner_result.borrow_mut().push(("first", 0));
-            log_time(&inner_clock, Duration::ZERO, "inner", &inner_result);
-        }),
-    );
+    clock.call_later(secs(1), move || {
+        inner_result.borrow_mut().push(("first", 0));
+        log_time(&inner_clock, Duration::ZERO, "inner", &inner_result);
+    });
     log_time(&clock, secs(5), "five", &result);
     log_time(&clock, secs(3), "three", &result);
     clock.advance(secs(5));
@@ -535,8 +580,8 @@ fn a_moved_call_runs_once_at_its_last_time() {
 #[test]
 fn errors_after_the_call_ran_or_was_cancelled() {
     let clock = TestClock::new();
-    let ran = clock.call_later(secs(1), Box::new(|| ()));
-    let cancelled = clock.call_later(secs(1), Box::new(|| ()));
+    let ran = clock.call_later(secs(1), || ());
+    let cancelled = clock.call_later(secs(1), || ());
     assert_eq!(cancelled.cancel(), Ok(()));
     clock.advance(secs(1));
     for (call, error) in [
@@ -564,10 +609,10 @@ fn calls_scheduled_during_advance_run_if_already_due() {
     let result = log();
     clock.call_later(secs(1), {
         let (clock, result) = (clock.clone(), result.clone());
-        Box::new(move || {
+        move || {
             log_time(&clock, Duration::ZERO, "now", &result);
             log_time(&clock, secs(1), "later", &result);
-        })
+        }
     });
     clock.advance(secs(2));
     assert_eq!(*result.borrow(), [("now", 2000)]);
@@ -583,7 +628,7 @@ fn zero_delay_runs_at_the_next_advance() {
     let ran = Rc::new(Cell::new(false));
     clock.call_later(Duration::ZERO, {
         let ran = ran.clone();
-        Box::new(move || ran.set(true))
+        move || ran.set(true)
     });
     assert!(!ran.get());
     clock.advance(Duration::ZERO);
@@ -600,11 +645,11 @@ fn a_running_call_cancels_and_moves_others() {
     let moved = log_time(&clock, secs(2), "moved", &result);
     clock.call_later(secs(1), {
         let result = result.clone();
-        Box::new(move || {
+        move || {
             victim.cancel().unwrap();
             moved.reset(secs(10)).unwrap();
             result.borrow_mut().push(("first", 0));
-        })
+        }
     });
     clock.advance(secs(3));
     assert_eq!(*result.borrow(), [("first", 0)]);
@@ -620,7 +665,7 @@ fn a_call_may_advance_the_clock() {
     let result = log();
     clock.call_later(secs(1), {
         let clock = clock.weak();
-        Box::new(move || clock.advance(secs(10)))
+        move || clock.advance(secs(10))
     });
     log_time(&clock, secs(5), "inner", &result);
     log_time(&clock, secs(20), "outer", &result);
@@ -636,7 +681,7 @@ fn a_call_may_advance_the_clock() {
 fn a_panicking_call_leaves_the_clock_consistent() {
     let clock = TestClock::new();
     let result = log();
-    let boom = clock.call_later(secs(1), Box::new(|| panic!("boom")));
+    let boom = clock.call_later(secs(1), || panic!("boom"));
     log_time(&clock, secs(1), "after", &result);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| clock.advance(secs(1))));
     assert!(outcome.is_err());
@@ -654,7 +699,7 @@ fn cancel_drops_the_function_at_once() {
     let owned = Rc::new(());
     let call = clock.call_later(secs(1), {
         let owned = owned.clone();
-        Box::new(move || drop(owned))
+        move || drop(owned)
     });
     assert_eq!(Rc::strong_count(&owned), 2);
     call.cancel().unwrap();
@@ -669,7 +714,7 @@ fn pending_calls_and_pump() {
     for n in 1..=4 {
         log_time(&clock, secs(n), "tick", &result);
     }
-    let cancelled = clock.call_later(secs(2), Box::new(|| ()));
+    let cancelled = clock.call_later(secs(2), || ());
     assert_eq!(clock.pending_calls(), 5);
     cancelled.cancel().unwrap();
     assert_eq!(clock.pending_calls(), 4);
@@ -691,7 +736,7 @@ fn pending_calls_and_pump() {
 fn far_future_times_saturate() {
     let clock = TestClock::new();
     clock.advance(secs(1));
-    let call = clock.call_later(Duration::MAX, Box::new(|| ()));
+    let call = clock.call_later(Duration::MAX, || ());
     assert_eq!(call.time(), Duration::MAX);
     call.delay(secs(1)).unwrap();
     assert_eq!(call.time(), Duration::MAX);
@@ -757,7 +802,7 @@ fn dropping_everything_frees_defer_later_function() {
 #[test]
 fn a_call_outlives_its_clock() {
     let clock = TestClock::new();
-    let call = clock.call_later(secs(1), Box::new(|| ()));
+    let call = clock.call_later(secs(1), || ());
     drop(clock);
     assert_eq!(call.reset(secs(5)), Ok(()));
     assert_eq!(call.time(), secs(1));
@@ -782,13 +827,10 @@ fn pending_calls_go_with_the_last_owning_handle() {
     // `_owned` is only carried along, to be dropped with the pending call.
     fn tick(clock: TestClock, ticks: Rc<Cell<u32>>, _owned: Counted) {
         let again = clock.clone();
-        clock.call_later(
-            secs(1),
-            Box::new(move || {
-                ticks.set(ticks.get() + 1);
-                tick(again, ticks, _owned);
-            }),
-        );
+        clock.call_later(secs(1), move || {
+            ticks.set(ticks.get() + 1);
+            tick(again, ticks, _owned);
+        });
     }
     let (ticks, dropped) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
     let clock = TestClock::new();
@@ -836,7 +878,7 @@ fn a_weak_handle_outlives_its_clock() {
     let ran = Rc::new(Cell::new(false));
     let call = weak.call_later(secs(1), {
         let ran = ran.clone();
-        Box::new(move || ran.set(true))
+        move || ran.set(true)
     });
     assert_eq!(call.time(), secs(3));
     weak.advance(secs(5));
@@ -955,7 +997,7 @@ fn scale_100k_timers_at_the_same_time() {
     let order = Rc::new(RefCell::new(Vec::with_capacity(MANY)));
     for i in 0..MANY {
         let order = order.clone();
-        clock.call_later(secs(1), Box::new(move || order.borrow_mut().push(i)));
+        clock.call_later(secs(1), move || order.borrow_mut().push(i));
     }
     assert_eq!(clock.pending_calls(), MANY);
     clock.advance(secs(1));
@@ -974,7 +1016,7 @@ fn scale_100k_timers_scattered_cancelled_and_moved() {
     for i in 0..MANY {
         let delay = millis(random.next() % 10_000);
         let ran = ran.clone();
-        let call = clock.call_later(delay, Box::new(move || ran.borrow_mut().push(i)));
+        let call = clock.call_later(delay, move || ran.borrow_mut().push(i));
         calls.push(call);
     }
     for (i, call) in calls.iter().enumerate() {
@@ -1017,7 +1059,7 @@ fn scale_100k_timers_scheduling_each_other() {
         }
         left.set(left.get() - 1);
         let again = clock.clone();
-        clock.call_later(Duration::ZERO, Box::new(move || next(again, left)));
+        clock.call_later(Duration::ZERO, move || next(again, left));
     }
     let clock = TestClock::new();
     let left = Rc::new(Cell::new(MANY));
@@ -1034,7 +1076,7 @@ fn scale_100k_resets_of_one_call() {
     let runs = Rc::new(Cell::new(0));
     let call = clock.call_later(secs(1), {
         let runs = runs.clone();
-        Box::new(move || runs.set(runs.get() + 1))
+        move || runs.set(runs.get() + 1)
     });
     for i in 0..MANY as u64 {
         call.reset(millis(i % 1000 + 1)).unwrap();

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deferreds::{
-    add_timeout, gather_results, inline_callbacks, react, spawn_deferred, CancelledError, Clock,
-    Deferred, Failure, TimeoutError, TokioClock,
+    add_timeout, gather_results, inline_callbacks, react, spawn_deferred, CancelledError, Deferred,
+    Failure, TimeoutError, TokioClock,
 };
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
@@ -274,10 +274,7 @@ fn cancelling_an_inline_client_cancels_its_request() {
         let (address, _) = start_server();
         let mut client = patient(address);
         let controller = client.controller();
-        clock.call_later(
-            Duration::from_millis(30),
-            Box::new(move || controller.cancel()),
-        );
+        clock.call_later(Duration::from_millis(30), move || controller.cancel());
         client
     })
     .unwrap();

@@ -413,7 +413,7 @@ fn stop_at_once_later() {
     let (lc, times) = timing_loop(&clock);
     let stopped = lc.start(secs(1), false).unwrap();
     let stopper = lc.clone();
-    clock.call_later(Duration::ZERO, Box::new(move || stopper.stop().unwrap()));
+    clock.call_later(Duration::ZERO, move || stopper.stop().unwrap());
     clock.advance(Duration::ZERO);
     success_result_of(stopped);
     clock.pump(&[secs(1); 3]);

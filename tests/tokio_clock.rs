@@ -70,10 +70,9 @@ fn log_later(
     name: &'static str,
 ) -> deferreds::DelayedCall {
     let log = log.clone();
-    clock.call_later(
-        Duration::from_secs(secs),
-        Box::new(move || log.borrow_mut().push(name)),
-    )
+    clock.call_later(Duration::from_secs(secs), move || {
+        log.borrow_mut().push(name)
+    })
 }
 
 /// A Deferred that fires after `secs` on `clock`, for a test to wait on.
@@ -187,7 +186,7 @@ fn reset_can_move_a_call_earlier() {
 fn calls_that_ran_are_done() {
     let (call, pending) = paused(|| {
         let clock = TokioClock::new();
-        let call = clock.call_later(Duration::from_secs(1), Box::new(|| ()));
+        let call = clock.call_later(Duration::from_secs(1), || ());
         let reader = clock.clone();
         sleep(&clock, 2).add_callback(move |()| Ok((call, reader.pending_calls())))
     })
@@ -289,13 +288,10 @@ fn calls_schedule_calls() {
         move || {
             let clock = TokioClock::new();
             let (inner_clock, inner_log) = (clock.clone(), log.clone());
-            clock.call_later(
-                Duration::from_secs(1),
-                Box::new(move || {
-                    inner_log.borrow_mut().push("outer");
-                    log_later(&inner_clock, &inner_log, 0, "inner");
-                }),
-            );
+            clock.call_later(Duration::from_secs(1), move || {
+                inner_log.borrow_mut().push("outer");
+                log_later(&inner_clock, &inner_log, 0, "inner");
+            });
             sleep(&clock, 2)
         }
     })
@@ -311,10 +307,7 @@ fn ten_thousand_timers() {
         let order = Rc::new(RefCell::new(Vec::new()));
         for i in (0..10_000u64).rev() {
             let order = order.clone();
-            clock.call_later(
-                Duration::from_millis(i),
-                Box::new(move || order.borrow_mut().push(i)),
-            );
+            clock.call_later(Duration::from_millis(i), move || order.borrow_mut().push(i));
         }
         sleep(&clock, 11).add_callback(move |()| Ok(order.take()))
     })
@@ -376,7 +369,7 @@ fn moving_a_call_moves_its_timer() {
         let ran_at = Rc::new(Cell::new(None));
         let call = clock.call_later(Duration::from_secs(1), {
             let (clock, ran_at) = (clock.clone(), ran_at.clone());
-            Box::new(move || ran_at.set(Some(clock.seconds())))
+            move || ran_at.set(Some(clock.seconds()))
         });
         let moves = sleep(&clock, 0).add_callback(move |()| {
             let before = allocations();
@@ -412,10 +405,7 @@ fn pending_calls_go_with_the_loop() {
     // `_owned` is only carried along, to be dropped with the pending call.
     fn tick(clock: TokioClock, _owned: Counted) {
         let again = clock.clone();
-        clock.call_later(
-            Duration::from_millis(1),
-            Box::new(move || tick(again, _owned)),
-        );
+        clock.call_later(Duration::from_millis(1), move || tick(again, _owned));
     }
     let dropped = Rc::new(Cell::new(0));
     let clients = Rc::new(RefCell::new(Vec::new()));

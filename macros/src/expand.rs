@@ -100,7 +100,7 @@ fn expand(function: ItemFn, value_type: syn::Type) -> TokenStream {
                     #[allow(unused_macros)]
                     macro_rules! yield_ {
                         ($deferred:expr $(,)?) => {
-                            match ::deferreds::__private::take_now($deferred) {
+                            match ::deferreds::__private::take_now(::deferreds::__private::Yieldable::into_deferred($deferred)) {
                                 ::core::result::Result::Ok(result) => result,
                                 ::core::result::Result::Err(pending) => {
                                     ::deferreds::__private::wait(&__yielder, pending, #yield_site).await

@@ -55,7 +55,7 @@ use crate::time::{Clock, DelayedCall, TimerQueue};
 /// inside [`react`](crate::react)): like `tokio::task::spawn_local`, [`call_later`]
 /// panics outside one.
 ///
-/// [`call_later`]: Clock::call_later
+/// [`call_later`]: TokioClock::call_later
 #[derive(Clone, Default)]
 pub struct TokioClock {
     timers: Rc<Timers>,
@@ -97,11 +97,11 @@ impl TokioClock {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{react, Clock, Deferred, TokioClock};
+    /// use deferreds::{react, Deferred, TokioClock};
     ///
     /// react(|| {
     ///     let clock = TokioClock::new();
-    ///     let call = clock.call_later(Duration::from_secs(5), Box::new(|| ()));
+    ///     let call = clock.call_later(Duration::from_secs(5), || ());
     ///     assert_eq!(clock.pending_calls(), 1);
     ///     call.cancel().unwrap();
     ///     assert_eq!(clock.pending_calls(), 0);
@@ -112,6 +112,26 @@ impl TokioClock {
     pub fn pending_calls(&self) -> usize {
         self.timers.sleeping.borrow().len()
     }
+
+    /// Schedules `f` to run `delay` from now on the loop thread, and gives the handle to
+    /// cancel or move it: [`ClockExt::call_later`](crate::ClockExt::call_later), without the
+    /// import. Panics outside a [`LocalSet`](tokio::task::LocalSet), as `spawn_local` does.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use deferreds::{react, Deferred, TokioClock};
+    ///
+    /// let woke = react(|| {
+    ///     let clock = TokioClock::new();
+    ///     let (d, resolver) = Deferred::new();
+    ///     clock.call_later(Duration::from_millis(5), move || resolver.callback("woke"));
+    ///     d
+    /// });
+    /// assert_eq!(woke.unwrap(), "woke");
+    /// ```
+    pub fn call_later(&self, delay: Duration, f: impl FnOnce() + 'static) -> DelayedCall {
+        self.call_later_boxed(delay, Box::new(f))
+    }
 }
 
 impl Clock for TokioClock {
@@ -119,7 +139,7 @@ impl Clock for TokioClock {
         self.timers.seconds()
     }
 
-    fn call_later(&self, delay: Duration, f: Box<dyn FnOnce()>) -> DelayedCall {
+    fn call_later_boxed(&self, delay: Duration, f: Box<dyn FnOnce()>) -> DelayedCall {
         let queue: Weak<dyn TimerQueue> = Rc::downgrade(&self.timers) as _;
         let call = DelayedCall::new(self.timers.seconds().saturating_add(delay), f, queue);
         tokio::task::spawn_local(sleep_then_run(Sleeper {

@@ -11,10 +11,10 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use deferreds::{Clock, DelayedCallError, TestClock};
+/// use deferreds::{DelayedCallError, TestClock};
 ///
 /// let clock = TestClock::new();
-/// let call = clock.call_later(Duration::from_secs(1), Box::new(|| ()));
+/// let call = clock.call_later(Duration::from_secs(1), || ());
 /// call.cancel().unwrap();
 /// assert_eq!(call.cancel(), Err(DelayedCallError::AlreadyCancelled));
 /// assert_eq!(call.cancel().unwrap_err().to_string(), "the delayed call was already cancelled");
@@ -25,10 +25,10 @@ pub enum DelayedCallError {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{Clock, DelayedCallError, TestClock};
+    /// use deferreds::{DelayedCallError, TestClock};
     ///
     /// let clock = TestClock::new();
-    /// let call = clock.call_later(Duration::ZERO, Box::new(|| ()));
+    /// let call = clock.call_later(Duration::ZERO, || ());
     /// clock.advance(Duration::ZERO);
     /// assert_eq!(call.reset(Duration::from_secs(1)), Err(DelayedCallError::AlreadyCalled));
     /// ```
@@ -38,10 +38,10 @@ pub enum DelayedCallError {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{Clock, DelayedCallError, TestClock};
+    /// use deferreds::{DelayedCallError, TestClock};
     ///
     /// let clock = TestClock::new();
-    /// let call = clock.call_later(Duration::from_secs(1), Box::new(|| ()));
+    /// let call = clock.call_later(Duration::from_secs(1), || ());
     /// call.cancel().unwrap();
     /// assert_eq!(call.delay(Duration::from_secs(1)), Err(DelayedCallError::AlreadyCancelled));
     /// ```
@@ -82,7 +82,7 @@ pub enum DelayedCallError {
 ///
 /// impl Clock for EagerClock {
 ///     fn seconds(&self) -> Duration { Duration::ZERO }
-///     fn call_later(&self, delay: Duration, f: Box<dyn FnOnce()>) -> DelayedCall {
+///     fn call_later_boxed(&self, delay: Duration, f: Box<dyn FnOnce()>) -> DelayedCall {
 ///         let queue: std::rc::Weak<dyn TimerQueue> = Rc::downgrade(&self.0) as _;
 ///         let call = DelayedCall::new(delay, f, queue);
 ///         self.0.calls.borrow_mut().push(call.clone());
@@ -199,7 +199,7 @@ pub(super) struct Place {
     pub(super) moved: bool,
 }
 
-/// A call scheduled by [`Clock::call_later`](crate::Clock::call_later): the handle that
+/// A call scheduled by [`call_later`](crate::ClockExt::call_later): the handle that
 /// [`cancel`](Self::cancel)s it, moves it ([`reset`](Self::reset), [`delay`](Self::delay)),
 /// and tells whether it is still [`active`](Self::active). Twisted's `IDelayedCall`.
 ///
@@ -211,10 +211,10 @@ pub(super) struct Place {
 ///
 /// ```
 /// use std::time::Duration;
-/// use deferreds::{Clock, DelayedCallError, TestClock};
+/// use deferreds::{DelayedCallError, TestClock};
 ///
 /// let clock = TestClock::new();
-/// let call = clock.call_later(Duration::from_secs(2), Box::new(|| println!("ding")));
+/// let call = clock.call_later(Duration::from_secs(2), || println!("ding"));
 /// assert!(call.active());
 /// call.delay(Duration::from_secs(1)).unwrap(); // now due at 3s
 /// clock.advance(Duration::from_secs(2));
@@ -231,7 +231,7 @@ pub struct DelayedCall {
 impl DelayedCall {
     /// A new, active call of `f` at `time` (on its clock's timeline), kept by `queue`: for
     /// [`Clock`](crate::Clock) implementations (code that schedules uses
-    /// [`Clock::call_later`](crate::Clock::call_later)). The queue is not told of the new
+    /// [`call_later`](crate::ClockExt::call_later)). The queue is not told of the new
     /// call; the clock that makes it schedules it. See [`TimerQueue`].
     ///
     /// ```
@@ -267,11 +267,11 @@ impl DelayedCall {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{Clock, TestClock};
+    /// use deferreds::TestClock;
     ///
     /// let clock = TestClock::new();
     /// clock.advance(Duration::from_secs(10));
-    /// let call = clock.call_later(Duration::from_secs(5), Box::new(|| ()));
+    /// let call = clock.call_later(Duration::from_secs(5), || ());
     /// assert_eq!(call.time(), Duration::from_secs(15));
     /// ```
     pub fn time(&self) -> Duration {
@@ -282,10 +282,10 @@ impl DelayedCall {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{Clock, TestClock};
+    /// use deferreds::TestClock;
     ///
     /// let clock = TestClock::new();
-    /// let call = clock.call_later(Duration::from_secs(1), Box::new(|| ()));
+    /// let call = clock.call_later(Duration::from_secs(1), || ());
     /// assert!(call.active());
     /// call.cancel().unwrap();
     /// assert!(!call.active());
@@ -299,10 +299,10 @@ impl DelayedCall {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{Clock, TestClock};
+    /// use deferreds::TestClock;
     ///
     /// let clock = TestClock::new();
-    /// let call = clock.call_later(Duration::from_secs(1), Box::new(|| ()));
+    /// let call = clock.call_later(Duration::from_secs(1), || ());
     /// clock.advance(Duration::from_secs(1));
     /// assert!(call.is_called());
     /// ```
@@ -314,10 +314,10 @@ impl DelayedCall {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{Clock, TestClock};
+    /// use deferreds::TestClock;
     ///
     /// let clock = TestClock::new();
-    /// let call = clock.call_later(Duration::from_secs(1), Box::new(|| ()));
+    /// let call = clock.call_later(Duration::from_secs(1), || ());
     /// call.cancel().unwrap();
     /// assert!(call.is_cancelled() && !call.is_called());
     /// ```
@@ -337,10 +337,10 @@ impl DelayedCall {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{Clock, DelayedCallError, TestClock};
+    /// use deferreds::{DelayedCallError, TestClock};
     ///
     /// let clock = TestClock::new();
-    /// let call = clock.call_later(Duration::from_secs(1), Box::new(|| panic!("not run")));
+    /// let call = clock.call_later(Duration::from_secs(1), || panic!("not run"));
     /// assert_eq!(call.cancel(), Ok(()));
     /// assert_eq!(clock.pending_calls(), 0);
     /// clock.advance(Duration::from_secs(1));
@@ -374,10 +374,10 @@ impl DelayedCall {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{Clock, TestClock};
+    /// use deferreds::TestClock;
     ///
     /// let clock = TestClock::new();
-    /// let call = clock.call_later(Duration::from_secs(10), Box::new(|| ()));
+    /// let call = clock.call_later(Duration::from_secs(10), || ());
     /// clock.advance(Duration::from_secs(4));
     /// call.reset(Duration::from_secs(1)).unwrap(); // due at 5s instead of 10s
     /// assert_eq!(call.time(), Duration::from_secs(5));
@@ -398,10 +398,10 @@ impl DelayedCall {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{Clock, TestClock};
+    /// use deferreds::TestClock;
     ///
     /// let clock = TestClock::new();
-    /// let call = clock.call_later(Duration::from_secs(1), Box::new(|| ()));
+    /// let call = clock.call_later(Duration::from_secs(1), || ());
     /// call.delay(Duration::from_secs(2)).unwrap();
     /// assert_eq!(call.time(), Duration::from_secs(3));
     /// clock.advance(Duration::from_secs(2));
@@ -422,10 +422,10 @@ impl DelayedCall {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{Clock, DelayedCallError, TestClock};
+    /// use deferreds::{DelayedCallError, TestClock};
     ///
     /// let clock = TestClock::new();
-    /// let call = clock.call_later(Duration::from_secs(60), Box::new(|| println!("early")));
+    /// let call = clock.call_later(Duration::from_secs(60), || println!("early"));
     /// call.run().unwrap(); // prints "early"
     /// assert_eq!(clock.pending_calls(), 0);
     /// assert_eq!(call.run(), Err(DelayedCallError::AlreadyCalled));
@@ -481,10 +481,10 @@ impl Eq for DelayedCall {}
 /// ```
 /// use std::collections::HashSet;
 /// use std::time::Duration;
-/// use deferreds::{Clock, TestClock};
+/// use deferreds::TestClock;
 ///
 /// let clock = TestClock::new();
-/// let call = clock.call_later(Duration::from_secs(1), Box::new(|| ()));
+/// let call = clock.call_later(Duration::from_secs(1), || ());
 /// let set: HashSet<_> = [call.clone(), call].into_iter().collect();
 /// assert_eq!(set.len(), 1);
 /// ```
@@ -498,10 +498,10 @@ impl Hash for DelayedCall {
 ///
 /// ```
 /// use std::time::Duration;
-/// use deferreds::{Clock, TestClock};
+/// use deferreds::TestClock;
 ///
 /// let clock = TestClock::new();
-/// let call = clock.call_later(Duration::from_millis(1500), Box::new(|| ()));
+/// let call = clock.call_later(Duration::from_millis(1500), || ());
 /// assert_eq!(format!("{call:?}"), "DelayedCall { time: 1.5s, active }");
 /// ```
 impl fmt::Debug for DelayedCall {

@@ -5,7 +5,7 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use super::call::{CallInner, DelayedCall};
-use super::Clock;
+use super::{Clock, ClockExt};
 use crate::deferred::Deferred;
 use crate::errors::{CancelledError, TimeoutError};
 use crate::failure::Failure;
@@ -90,7 +90,7 @@ where
             }
         }
     });
-    let call = clock.call_later(delay, Box::new(move || resolver.callback(())));
+    let call = clock.call_later(delay, move || resolver.callback(()));
     let _ = timer.set(call.downgrade());
     d.add_callback(move |()| f())
 }
@@ -200,10 +200,10 @@ where
     let timed_out = Rc::new(Cell::new(false));
     let call = clock.call_later(timeout, {
         let timed_out = timed_out.clone();
-        Box::new(move || {
+        move || {
             timed_out.set(true);
             controller.cancel();
-        })
+        }
     });
     // Weak: the clock owns the call, and the call's function owns a handle to this chain.
     let timer = call.downgrade();

@@ -570,9 +570,7 @@ impl Shared {
             interval.saturating_sub(duration_of(into_interval))
         };
         let shared = self.clone();
-        let call = self
-            .clock
-            .call_later(delay, Box::new(move || shared.run_now()));
+        let call = self.clock.call_later(delay, move || shared.run_now());
         drop(self.phase.replace(Phase::Scheduled(call.downgrade())));
     }
 

@@ -39,7 +39,7 @@
 //! # One thread, shared by `Rc`
 //!
 //! Like Deferreds, clocks are single-threaded: scheduled functions are
-//! `Box<dyn FnOnce()>` (not `Send`), and run on the thread that owns the clock. [`Clock`] is
+//! `FnOnce() + 'static` (not `Send`), and run on the thread that owns the clock. [`Clock`] is
 //! object-safe, so code may take `&dyn Clock` or `Rc<dyn Clock>` and be handed the test clock
 //! in tests and a runtime-backed one in production; the helpers take any `&C` where
 //! `C: Clock + ?Sized`.
@@ -76,7 +76,7 @@ pub use test_clock::TestClock;
 
 /// A source of time that runs functions later: Twisted's `IReactorTime`.
 ///
-/// [`seconds`](Self::seconds) tells the time; [`call_later`](Self::call_later) schedules a
+/// [`seconds`](Self::seconds) tells the time; `call_later(delay, move || ..)` schedules a
 /// function and gives the [`DelayedCall`] that can cancel or move it. [`TestClock`] is the
 /// manual implementation for tests. The trait is object-safe: take `&dyn Clock` (or a generic
 /// `&C`) to let callers choose the clock.
@@ -89,7 +89,7 @@ pub use test_clock::TestClock;
 ///
 /// /// Code that needs time takes a clock instead of reading the system's.
 /// fn remind(clock: &dyn Clock, after: Duration, reminded: Rc<Cell<bool>>) {
-///     clock.call_later(after, Box::new(move || reminded.set(true)));
+///     clock.call_later(after, move || reminded.set(true));
 /// }
 ///
 /// let clock = TestClock::new();
@@ -100,6 +100,23 @@ pub use test_clock::TestClock;
 /// clock.advance(Duration::from_secs(1));
 /// assert!(reminded.get());
 /// ```
+///
+/// # Where `call_later` comes from
+///
+/// A method generic over the function cannot be called through `dyn Clock`, so the trait
+/// itself schedules boxed functions ([`call_later_boxed`](Self::call_later_boxed), the one
+/// method an implementor writes besides [`seconds`](Self::seconds)), and `call_later` boxes
+/// the function for the caller. It is an inherent method of [`TestClock`], `TokioClock` and
+/// `dyn Clock` (so `&dyn Clock`, `Rc<dyn Clock>` and `Box<dyn Clock>` have it with only
+/// `Clock` imported), and [`ClockExt::call_later`] for every clock, which generic code
+/// (`C: Clock + ?Sized`) and other implementations use by importing [`ClockExt`].
+///
+/// # Implementing a clock
+///
+/// Keep the scheduled [`DelayedCall`]s in order of [`time`](DelayedCall::time) (calls due
+/// at the same time in the order they were scheduled), run each with
+/// [`DelayedCall::run`] when due, and implement [`TimerQueue`] so that the calls tell the
+/// clock when they move or are done. [`TimerQueue`]'s docs show a complete clock.
 pub trait Clock {
     /// The current time, as a `Duration` since the clock's origin.
     ///
@@ -114,7 +131,9 @@ pub trait Clock {
     /// ```
     fn seconds(&self) -> Duration;
 
-    /// Schedules `f` to run `delay` from now, and gives the handle to cancel or move it.
+    /// Schedules `f` to run `delay` from now, and gives the handle to cancel or move it:
+    /// what `call_later` does, for a function already boxed. This is the method a clock
+    /// implements; callers write `clock.call_later(delay, move || ..)`.
     ///
     /// Calls due at the same time run in the order they were scheduled. The function runs
     /// once at most, on the clock's thread.
@@ -129,12 +148,87 @@ pub trait Clock {
     /// let log = Rc::new(RefCell::new(Vec::new()));
     /// for (name, secs) in [("b", 2), ("a", 1), ("c", 2)] {
     ///     let log = log.clone();
-    ///     clock.call_later(Duration::from_secs(secs), Box::new(move || log.borrow_mut().push(name)));
+    ///     clock.call_later_boxed(Duration::from_secs(secs), Box::new(move || log.borrow_mut().push(name)));
     /// }
     /// clock.advance(Duration::from_secs(2));
     /// assert_eq!(*log.borrow(), ["a", "b", "c"]);
     /// ```
-    fn call_later(&self, delay: Duration, f: Box<dyn FnOnce()>) -> DelayedCall;
+    fn call_later_boxed(&self, delay: Duration, f: Box<dyn FnOnce()>) -> DelayedCall;
+}
+
+/// `call_later` for every [`Clock`], the sized and the unsized alike: import it where the
+/// clock is a type parameter or a clock of your own. ([`TestClock`], `TokioClock` and
+/// `dyn Clock` have `call_later` as an inherent method, which needs no import.)
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use std::time::Duration;
+/// use deferreds::{Clock, ClockExt, TestClock};
+///
+/// /// Logs `name` after `delay`, on whatever clock it is given.
+/// fn log_later<C: Clock + ?Sized>(clock: &C, delay: Duration, log: &Rc<RefCell<Vec<&'static str>>>, name: &'static str) {
+///     let log = log.clone();
+///     clock.call_later(delay, move || log.borrow_mut().push(name));
+/// }
+///
+/// let clock = TestClock::new();
+/// let log = Rc::new(RefCell::new(Vec::new()));
+/// log_later(&clock, Duration::from_secs(2), &log, "b");
+/// log_later(&clock as &dyn Clock, Duration::from_secs(1), &log, "a");
+/// clock.advance(Duration::from_secs(2));
+/// assert_eq!(*log.borrow(), ["a", "b"]);
+/// ```
+pub trait ClockExt: Clock {
+    /// Schedules `f` to run `delay` from now, and gives the handle to cancel or move it.
+    ///
+    /// Calls due at the same time run in the order they were scheduled. The function runs
+    /// once at most, on the clock's thread.
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    /// use std::time::Duration;
+    /// use deferreds::{Clock, ClockExt, TestClock};
+    ///
+    /// fn schedule<C: Clock + ?Sized>(clock: &C, log: &Rc<RefCell<Vec<&'static str>>>) {
+    ///     for (name, secs) in [("b", 2), ("a", 1), ("c", 2)] {
+    ///         let log = log.clone();
+    ///         clock.call_later(Duration::from_secs(secs), move || log.borrow_mut().push(name));
+    ///     }
+    /// }
+    ///
+    /// let clock = TestClock::new();
+    /// let log = Rc::new(RefCell::new(Vec::new()));
+    /// schedule(&clock, &log);
+    /// clock.advance(Duration::from_secs(2));
+    /// assert_eq!(*log.borrow(), ["a", "b", "c"]);
+    /// ```
+    fn call_later(&self, delay: Duration, f: impl FnOnce() + 'static) -> DelayedCall {
+        self.call_later_boxed(delay, Box::new(f))
+    }
+}
+
+impl<C: Clock + ?Sized> ClockExt for C {}
+
+impl dyn Clock + '_ {
+    /// [`ClockExt::call_later`], for a clock behind `&dyn Clock`, `Rc<dyn Clock>` or
+    /// `Box<dyn Clock>` without importing [`ClockExt`].
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// use std::time::Duration;
+    /// use deferreds::{Clock, TestClock};
+    ///
+    /// let test_clock = TestClock::new();
+    /// let clock: Rc<dyn Clock> = Rc::new(test_clock.clone());
+    /// let call = clock.call_later(Duration::from_secs(1), || ());
+    /// assert_eq!(call.time(), Duration::from_secs(1));
+    /// assert_eq!(test_clock.pending_calls(), 1);
+    /// ```
+    pub fn call_later(&self, delay: Duration, f: impl FnOnce() + 'static) -> DelayedCall {
+        ClockExt::call_later(self, delay, f)
+    }
 }
 
 /// A shared clock is a clock: `Rc<TestClock>` or `Rc<dyn Clock>` can be passed wherever a
@@ -157,7 +251,7 @@ impl<C: Clock + ?Sized> Clock for Rc<C> {
         (**self).seconds()
     }
 
-    fn call_later(&self, delay: Duration, f: Box<dyn FnOnce()>) -> DelayedCall {
-        (**self).call_later(delay, f)
+    fn call_later_boxed(&self, delay: Duration, f: Box<dyn FnOnce()>) -> DelayedCall {
+        (**self).call_later_boxed(delay, f)
     }
 }

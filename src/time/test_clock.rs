@@ -250,17 +250,17 @@ impl TestClock {
     /// use std::cell::RefCell;
     /// use std::rc::Rc;
     /// use std::time::Duration;
-    /// use deferreds::{Clock, TestClock};
+    /// use deferreds::TestClock;
     ///
     /// let clock = TestClock::new();
     /// let log = Rc::new(RefCell::new(Vec::new()));
     /// let (inner_clock, inner_log) = (clock.clone(), log.clone());
-    /// clock.call_later(Duration::from_secs(1), Box::new(move || {
+    /// clock.call_later(Duration::from_secs(1), move || {
     ///     inner_log.borrow_mut().push("first");
     ///     let log = inner_log.clone();
     ///     // Due at once (the clock is at 5s already): runs in this same advance.
-    ///     inner_clock.call_later(Duration::ZERO, Box::new(move || log.borrow_mut().push("then")));
-    /// }));
+    ///     inner_clock.call_later(Duration::ZERO, move || log.borrow_mut().push("then"));
+    /// });
     /// clock.advance(Duration::from_secs(5));
     /// assert_eq!(*log.borrow(), ["first", "then"]);
     /// ```
@@ -287,9 +287,9 @@ impl TestClock {
     /// let seen = Rc::new(RefCell::new(Vec::new()));
     /// for secs in [1, 3] {
     ///     let (clock2, seen) = (clock.clone(), seen.clone());
-    ///     clock.call_later(Duration::from_secs(secs), Box::new(move || {
+    ///     clock.call_later(Duration::from_secs(secs), move || {
     ///         seen.borrow_mut().push(clock2.seconds().as_secs());
-    ///     }));
+    ///     });
     /// }
     /// clock.pump(&[Duration::from_secs(1); 4]);
     /// assert_eq!(*seen.borrow(), [1, 3]); // each ran at the end of its own step
@@ -305,11 +305,11 @@ impl TestClock {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{Clock, TestClock};
+    /// use deferreds::TestClock;
     ///
     /// let clock = TestClock::new();
-    /// let a = clock.call_later(Duration::from_secs(1), Box::new(|| ()));
-    /// clock.call_later(Duration::from_secs(2), Box::new(|| ()));
+    /// let a = clock.call_later(Duration::from_secs(1), || ());
+    /// clock.call_later(Duration::from_secs(2), || ());
     /// assert_eq!(clock.pending_calls(), 2);
     /// a.cancel().unwrap();
     /// assert_eq!(clock.pending_calls(), 1);
@@ -325,11 +325,11 @@ impl TestClock {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use deferreds::{Clock, TestClock};
+    /// use deferreds::TestClock;
     ///
     /// let clock = TestClock::new();
-    /// let late = clock.call_later(Duration::from_secs(9), Box::new(|| ()));
-    /// let soon = clock.call_later(Duration::from_secs(1), Box::new(|| ()));
+    /// let late = clock.call_later(Duration::from_secs(9), || ());
+    /// let soon = clock.call_later(Duration::from_secs(1), || ());
     /// assert_eq!(clock.delayed_calls(), [soon.clone(), late]);
     /// soon.cancel().unwrap();
     /// assert_eq!(clock.delayed_calls().len(), 1);
@@ -354,15 +354,15 @@ impl TestClock {
     /// use std::cell::Cell;
     /// use std::rc::Rc;
     /// use std::time::Duration;
-    /// use deferreds::{Clock, TestClock};
+    /// use deferreds::TestClock;
     ///
     /// /// Ticks every second, for as long as the clock lives.
     /// fn tick(clock: TestClock, ticks: Rc<Cell<u32>>) {
     ///     let again = clock.clone();
-    ///     clock.call_later(Duration::from_secs(1), Box::new(move || {
+    ///     clock.call_later(Duration::from_secs(1), move || {
     ///         ticks.set(ticks.get() + 1);
     ///         tick(again, ticks);
-    ///     }));
+    ///     });
     /// }
     ///
     /// let clock = TestClock::new();
@@ -382,6 +382,22 @@ impl TestClock {
             now: self.now.clone(),
             calls: Calls::Weak(state),
         }
+    }
+
+    /// Schedules `f` at `seconds() + delay` (saturating at `Duration::MAX`), and gives the
+    /// handle to cancel or move it: [`ClockExt::call_later`](crate::ClockExt::call_later),
+    /// without the import. On a [`weak`](TestClock::weak) handle whose clock is gone, the
+    /// call never runs.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use deferreds::TestClock;
+    /// let clock = TestClock::new();
+    /// let call = clock.call_later(Duration::from_secs(2), || ());
+    /// assert_eq!(call.time(), Duration::from_secs(2));
+    /// ```
+    pub fn call_later(&self, delay: Duration, f: impl FnOnce() + 'static) -> DelayedCall {
+        self.call_later_boxed(delay, Box::new(f))
     }
 
     /// The calls, while an owning handle keeps them.
@@ -415,10 +431,10 @@ impl Clock for TestClock {
     /// use std::time::Duration;
     /// use deferreds::{Clock, TestClock};
     /// let clock = TestClock::new();
-    /// let call = clock.call_later(Duration::from_secs(2), Box::new(|| ()));
+    /// let call = clock.call_later_boxed(Duration::from_secs(2), Box::new(|| ()));
     /// assert_eq!(call.time(), Duration::from_secs(2));
     /// ```
-    fn call_later(&self, delay: Duration, f: Box<dyn FnOnce()>) -> DelayedCall {
+    fn call_later_boxed(&self, delay: Duration, f: Box<dyn FnOnce()>) -> DelayedCall {
         let time = self.seconds().saturating_add(delay);
         let Some(state) = self.state() else {
             return DelayedCall::new(time, f, Weak::<ClockState>::new());
@@ -434,9 +450,9 @@ impl Clock for TestClock {
 ///
 /// ```
 /// use std::time::Duration;
-/// use deferreds::{Clock, TestClock};
+/// use deferreds::TestClock;
 /// let clock = TestClock::new();
-/// clock.call_later(Duration::from_secs(1), Box::new(|| ()));
+/// clock.call_later(Duration::from_secs(1), || ());
 /// assert_eq!(format!("{clock:?}"), "TestClock { seconds: 0ns, pending_calls: 1 }");
 /// ```
 impl fmt::Debug for TestClock {

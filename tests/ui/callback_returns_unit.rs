@@ -1,0 +1,7 @@
+use deferreds::Deferred;
+
+fn main() {
+    let _ = Deferred::succeed(1).add_callback(|x: i32| {
+        println!("{x}");
+    });
+}

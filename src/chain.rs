@@ -158,6 +158,8 @@ struct Flags {
     /// not called yet (Twisted's inlineCallbacks Deferred fires when the generator returns),
     /// though internally it has fired and waits on the Deferred the coroutine waits on.
     coroutine: bool,
+    /// Its `Extra` holds a hook to call when nobody but its resolver is left to see it.
+    watches_observers: bool,
     /// Pauses not yet undone. 65,535 at most: more pauses stay at that (a `u16` keeps the
     /// flags in eight bytes).
     paused: u16,
@@ -185,6 +187,9 @@ struct Extra {
     /// A chain that nothing can fire, ever (it has no resolver): why, for the chains that
     /// wait on it, when it goes.
     unfireable: Option<Abandonment>,
+    /// Called once when, unfired, nobody but its resolver is left to see its result: the
+    /// producer holding the resolver may then let go of it (a queue's line of waiters).
+    on_unobserved: Option<Box<dyn FnOnce()>>,
 }
 
 pub struct Chain {
@@ -202,6 +207,7 @@ impl Chain {
                 canceller,
                 debug: created.map(DebugInfo::created_at),
                 unfireable: None,
+                on_unobserved: None,
             })
         });
         Rc::new(Chain {
@@ -295,6 +301,33 @@ impl Chain {
     /// Would a `Resolver` dropped now leave someone waiting: a handle, a link or a callback?
     pub(crate) fn is_observed(self: &Rc<Self>) -> bool {
         self.is_held() || self.has_steps()
+    }
+
+    /// Calls `hook` once, when this unfired chain's last observer (its handle, a controller
+    /// or its callbacks) goes, leaving only its resolver: see [`Chain::handle_dropped`].
+    pub(crate) fn on_unobserved(&self, hook: Box<dyn FnOnce()>) {
+        self.with_extra(|extra| extra.get_or_insert_with(Box::default).on_unobserved = Some(hook));
+        self.update_flags(|flags| flags.watches_observers = true);
+    }
+
+    /// A handle to this chain is being dropped (`self` is its reference): if that leaves
+    /// only the resolver, unfired, the chain's `on_unobserved` hook runs. A controller
+    /// dropped later does not call it; the producer looks for such waiters itself.
+    #[inline]
+    pub(crate) fn handle_dropped(self: Rc<Self>) {
+        let flags = self.flags.get();
+        if !flags.watches_observers || flags.called || self.has_steps() {
+            return;
+        }
+        if Rc::strong_count(&self) != 2 {
+            return;
+        }
+        let hook = self.with_extra(|extra| extra.as_mut()?.on_unobserved.take());
+        self.update_flags(|flags| flags.watches_observers = false);
+        drop(self);
+        if let Err(panicked) = guarded_as(PanicSource::Callback, || hook.map(|hook| hook())) {
+            crate::unhandled::report(panicked, None);
+        }
     }
 
     /// Does anything besides the caller's one reference hold this chain: a handle, a

@@ -155,6 +155,12 @@ impl<T: 'static> Deferred<T> {
         (Deferred::from_chain(chain), resolver)
     }
 
+    /// Calls `hook` once when, unfired, nobody but its resolver is left to see this
+    /// Deferred: its handle dropped with no callbacks added and no controller left.
+    pub(crate) fn on_unobserved(&mut self, hook: impl FnOnce() + 'static) {
+        self.chain().on_unobserved(Box::new(hook));
+    }
+
     /// A Deferred that already has `value`: callbacks added to it run at once.
     ///
     /// ```
@@ -615,8 +621,10 @@ impl<T: 'static> Deferred<T> {
 impl<T: 'static> Drop for Deferred<T> {
     #[inline]
     fn drop(&mut self) {
-        if let State::Ready(Err(failure)) = std::mem::replace(&mut self.state, State::Spent) {
-            crate::unhandled::report(failure, None);
+        match std::mem::replace(&mut self.state, State::Spent) {
+            State::Ready(Err(failure)) => crate::unhandled::report(failure, None),
+            State::Chain(chain) => chain.handle_dropped(),
+            _ => {}
         }
     }
 }

@@ -54,13 +54,19 @@ impl<V: 'static> Waiters<V> {
         let number = self.next.get();
         self.next.set(number + 1);
         let owner: Weak<O> = Rc::downgrade(owner);
-        let (waiter, resolver) = Deferred::with_stopper(move |_| {
+        let leave = move || {
             if let Some(owner) = owner.upgrade() {
                 // Dropped outside the borrow: dropping a resolver may run code.
                 let removed = owner.waiters().line.borrow_mut().remove(&number);
                 drop(removed);
             }
+        };
+        let (mut waiter, resolver) = Deferred::with_stopper({
+            let leave = leave.clone();
+            move |_| leave()
         });
+        // A waiter whose Deferred is dropped unread leaves the line at once.
+        waiter.on_unobserved(leave);
         self.line.borrow_mut().insert(number, resolver);
         waiter
     }
@@ -195,6 +201,27 @@ mod tests {
             drop(owner.0.join(&owner));
             assert!(owner.0.line.borrow().len() <= SWEEP_FLOOR);
         }
+    }
+
+    /// A waiter whose Deferred is dropped unread leaves the line at once, before anything
+    /// else happens to the line; one with a controller or callbacks left stays until they go.
+    #[test]
+    fn a_dropped_waiter_leaves_the_line_at_once() {
+        let owner = Rc::new(Owner(Waiters::default()));
+        drop(owner.0.join(&owner));
+        assert_eq!(owner.0.line.borrow().len(), 0);
+
+        let mut watched = owner.0.join(&owner);
+        let controller = watched.controller();
+        drop(watched);
+        assert_eq!(owner.0.line.borrow().len(), 1); // the controller may still cancel it
+        drop(controller);
+        assert_eq!(owner.0.len(), 0); // found by the next look at the line
+
+        let with_callback = owner.0.join(&owner).add_callback(|n| Ok(n + 1));
+        assert_eq!(owner.0.line.borrow().len(), 1);
+        owner.0.pop().unwrap().callback(1);
+        assert_eq!(crate::testing::success_result_of(with_callback), 2);
     }
 
     /// Waiters still held are kept, in order, while the dropped ones between them go.

@@ -108,6 +108,7 @@ mod step;
 mod steps;
 pub mod testing;
 mod time;
+mod tracing_support;
 mod unhandled;
 
 pub use concurrency::{

@@ -119,6 +119,8 @@ pub(crate) enum PanicSource {
     Canceller,
     Drop,
     Hook,
+    #[cfg(feature = "tracing")]
+    Subscriber,
 }
 
 impl std::fmt::Display for PanicSource {
@@ -128,6 +130,8 @@ impl std::fmt::Display for PanicSource {
             PanicSource::Canceller => "a canceller",
             PanicSource::Drop => "the Drop of a value a Deferred owned",
             PanicSource::Hook => "the unhandled-error hook",
+            #[cfg(feature = "tracing")]
+            PanicSource::Subscriber => "the tracing subscriber",
         })
     }
 }

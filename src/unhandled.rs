@@ -48,9 +48,10 @@ struct OpenCapture {
 /// the capture instead, whatever else is set.
 ///
 /// With the `tracing` feature on and no hook set, the default is a `tracing` event instead
-/// of standard error, if the current subscriber records it (if none is set, or its filter
-/// turns the event away, the report still goes to standard error: it is never lost). The
-/// event has level `ERROR`, target `deferreds::unhandled`, the message
+/// of standard error, if the current subscriber records it. The report still goes to
+/// standard error, so that it is never lost, if no subscriber is set or its filter turns the
+/// event away, and if the subscriber panics (the panic does not unwind into the chain being
+/// dropped). The event has level `ERROR`, target `deferreds::unhandled`, the message
 /// `Unhandled error in Deferred`, and these fields:
 ///
 /// | field | what it holds |
@@ -194,7 +195,7 @@ pub(crate) fn report(failure: Failure, debug: Option<DebugInfo>) {
             // abort the process, if that happens while another panic unwinds): the report
             // then goes to standard error, with the hook's panic.
             if let Err(panicked) = guarded_as(PanicSource::Hook, || hook(&report)) {
-                to_stderr(&format_args!("{report}({panicked})\n"));
+                to_stderr_after(&report, &panicked);
             }
         }
         None => by_default(&report),
@@ -205,10 +206,27 @@ pub(crate) fn report(failure: Failure, debug: Option<DebugInfo>) {
 /// subscriber records it, standard error otherwise.
 fn by_default(report: &UnhandledError) {
     #[cfg(feature = "tracing")]
-    if crate::tracing_support::report_unhandled(&report.failure, report.debug.as_ref()) {
-        return;
+    {
+        use crate::tracing_support::report_unhandled;
+        // The subscriber is user code too: guarded as the hook is.
+        let sent = guarded_as(PanicSource::Subscriber, || {
+            report_unhandled(&report.failure, report.debug.as_ref())
+        });
+        match sent {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(panicked) => {
+                to_stderr_after(report, &panicked);
+                return;
+            }
+        }
     }
     to_stderr(report);
+}
+
+/// The report, and the panic of whatever should have taken it instead.
+fn to_stderr_after(report: &UnhandledError, panicked: &Failure) {
+    to_stderr(&format_args!("{report}({panicked})\n"));
 }
 
 /// The last resort: standard error, ignoring a failure to write (`eprint!` would panic).

@@ -378,3 +378,31 @@ fn a_body_that_panics_leaves_its_span() {
         [("after".to_string(), spans(&[]))]
     );
 }
+
+/// A subscriber whose `on_event` panics.
+struct Panicking;
+
+impl<S: Subscriber> Layer<S> for Panicking {
+    fn on_event(&self, _event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        panic!("the subscriber broke");
+    }
+}
+
+#[test]
+fn a_panicking_subscriber_does_not_unwind_into_the_dropped_chain() {
+    let _serial = serial();
+    let subscriber = tracing_subscriber::registry().with(Panicking);
+    let dropped = tracing::subscriber::with_default(subscriber, || {
+        std::panic::catch_unwind(|| {
+            let (d, resolver) = Deferred::<u8>::new();
+            let d = d.add_callback(|value| Ok(value + 1));
+            resolver.errback(Failure::msg("lost"));
+            drop(d);
+        })
+    });
+    assert!(dropped.is_ok(), "the subscriber's panic reached the caller");
+    // The library is still in order afterwards.
+    let (d, resolver) = Deferred::<u8>::new();
+    resolver.callback(1);
+    assert_eq!(success_result_of(d.add_callback(|value| Ok(value + 1))), 2);
+}

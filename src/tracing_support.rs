@@ -4,8 +4,8 @@
 //! Without the feature, nothing here costs anything: [`CallerSpan`] is zero-sized and its
 //! methods do nothing, so a suspended `#[inline_callbacks]` body is as small as before.
 
-/// The span that was current when an `#[inline_callbacks]` function was called. Its body is
-/// entered into it again each time it resumes, whoever fired the Deferred it waited on, as
+/// The span that was current when an `#[inline_callbacks]` function was called. The body
+/// runs inside it each time it resumes, whoever fired the Deferred it waited on, as
 /// `tracing::Instrument` does for a future.
 #[derive(Debug)]
 pub(crate) struct CallerSpan {

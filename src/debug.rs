@@ -43,6 +43,19 @@ pub(crate) struct Trace {
     backtrace: Arc<Backtrace>,
 }
 
+#[cfg(feature = "tracing")]
+impl Trace {
+    /// The caller's location.
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+
+    /// The backtrace at that moment.
+    pub(crate) fn backtrace(&self) -> &Backtrace {
+        &self.backtrace
+    }
+}
+
 /// A trace of the caller, if debugging is on.
 #[track_caller]
 pub(crate) fn trace_if_debugging() -> Option<Trace> {

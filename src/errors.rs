@@ -216,6 +216,8 @@ pub(crate) enum PanicSource {
     Hook,
     #[cfg(feature = "tokio")]
     Task,
+    #[cfg(feature = "tracing")]
+    Subscriber,
 }
 
 impl std::fmt::Display for PanicSource {
@@ -227,6 +229,8 @@ impl std::fmt::Display for PanicSource {
             PanicSource::Hook => "the unhandled-error hook",
             #[cfg(feature = "tokio")]
             PanicSource::Task => "a spawned task or thread job",
+            #[cfg(feature = "tracing")]
+            PanicSource::Subscriber => "the tracing subscriber",
         })
     }
 }

@@ -6,6 +6,10 @@
 //! generator suspends and the driver becomes a step of the function's outer chain, waiting
 //! on the awaited Deferred exactly as a callback that returned it would: its result resumes
 //! the generator, a cancel of the outer chain reaches it, and nothing recurses.
+//!
+//! With the `tracing` feature, every run of the body (the first, and each resumption by
+//! whoever fires the awaited Deferred) happens inside the span that was current when the
+//! function was called, as `tracing::Instrument` does for a future.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -20,6 +24,7 @@ use crate::deferred::Deferred;
 use crate::failure::{AsyncFrame, Failure};
 use crate::output::Produced;
 use crate::step::guarded;
+use crate::tracing_support::CallerSpan;
 
 /// A place in the source: an `#[inline_callbacks]` function, or a `yield_!` in it.
 #[doc(hidden)]
@@ -152,6 +157,7 @@ where
         generator: Some(Gen::new(body)),
         function,
         waiting_at: function,
+        span: CallerSpan::current(),
         output: PhantomData,
     });
     match driver.resume(None) {
@@ -167,6 +173,9 @@ struct Driver<R, F: Future> {
     generator: Option<Gen<Suspend, Option<Outcome>, F>>,
     function: &'static Site,
     waiting_at: &'static Site,
+    /// Entered around every run of the body, the first included (zero-sized without the
+    /// `tracing` feature).
+    span: CallerSpan,
     output: PhantomData<fn() -> R>,
 }
 
@@ -182,7 +191,9 @@ impl<R: InlineResult, F: Future<Output = R>> Driver<R, F> {
         let Some(generator) = self.generator.as_mut() else {
             unreachable!("a finished coroutine is not resumed");
         };
-        let state = guarded(|| generator.resume_with(input));
+        let state = self
+            .span
+            .in_scope(|| guarded(|| generator.resume_with(input)));
         let result = match state {
             Ok(GeneratorState::Yielded(Suspend { chain, site })) => {
                 self.waiting_at = site;

@@ -113,6 +113,7 @@ mod step;
 mod steps;
 pub mod testing;
 mod time;
+mod tracing_support;
 mod unhandled;
 
 #[cfg(feature = "futures")]

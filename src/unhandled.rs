@@ -44,6 +44,25 @@ struct OpenCapture {
 /// It goes to the hook set with [`set_unhandled_error_hook`], or by default to standard error
 /// as `Unhandled error in Deferred:` followed by the failure (and, with
 /// [`set_debugging`](crate::set_debugging) on, where the Deferred was created and fired).
+/// While [`testing::capture_unhandled`](crate::testing::capture_unhandled) runs, it goes to
+/// the capture instead, whatever else is set.
+///
+/// With the `tracing` feature on and no hook set, the default is a `tracing` event instead
+/// of standard error, if the current subscriber records it. The report still goes to
+/// standard error, so that it is never lost, if no subscriber is set or its filter turns the
+/// event away, and if the subscriber panics (the panic does not unwind into the chain being
+/// dropped). The event has level `ERROR`, target `deferreds::unhandled`, the message
+/// `Unhandled error in Deferred`, and these fields:
+///
+/// | field | what it holds |
+/// |---|---|
+/// | `error.type` | [`Failure::type_name`] |
+/// | `error.message` | [`Failure::error_message`] |
+/// | `error.backtrace` | [`Failure::backtrace`], if one was captured |
+/// | `location` | [`Failure::location`]: where the failure was made |
+/// | `async_frames` | [`Failure::async_frames`], innermost first, comma-separated (empty if none) |
+/// | `created`, `created.backtrace` | where the Deferred was created, if debugging was on then |
+/// | `fired`, `fired.backtrace` | where it was fired, if debugging was on then |
 ///
 /// ```
 /// use deferreds::{testing, Deferred, Failure};
@@ -110,8 +129,9 @@ impl fmt::Debug for UnhandledError {
     }
 }
 
-/// Sends every unhandled-error report of the process to `hook` instead of standard error.
-/// Returns the previous hook, if one was set.
+/// Sends every unhandled-error report of the process to `hook` instead of standard error
+/// (or, with the `tracing` feature, a `tracing` event; see [`UnhandledError`]). Returns the
+/// previous hook, if one was set.
 ///
 /// ```
 /// use deferreds::{set_unhandled_error_hook, take_unhandled_error_hook, Deferred, Failure};
@@ -134,8 +154,8 @@ pub fn set_unhandled_error_hook(
     slot.replace(Arc::new(hook))
 }
 
-/// Removes the hook set with [`set_unhandled_error_hook`], so reports go to standard error
-/// again, and returns it.
+/// Removes the hook set with [`set_unhandled_error_hook`], so reports go where they go by
+/// default again (see [`UnhandledError`]), and returns it.
 ///
 /// ```
 /// assert!(deferreds::take_unhandled_error_hook().is_none());
@@ -175,11 +195,38 @@ pub(crate) fn report(failure: Failure, debug: Option<DebugInfo>) {
             // abort the process, if that happens while another panic unwinds): the report
             // then goes to standard error, with the hook's panic.
             if let Err(panicked) = guarded_as(PanicSource::Hook, || hook(&report)) {
-                to_stderr(&format_args!("{report}({panicked})\n"));
+                to_stderr_after(&report, &panicked);
             }
         }
-        None => to_stderr(&report),
+        None => by_default(&report),
     }
+}
+
+/// Where a report goes when no hook is set: a `tracing` event if the feature is on and a
+/// subscriber records it, standard error otherwise.
+fn by_default(report: &UnhandledError) {
+    #[cfg(feature = "tracing")]
+    {
+        use crate::tracing_support::report_unhandled;
+        // The subscriber is user code too: guarded as the hook is.
+        let sent = guarded_as(PanicSource::Subscriber, || {
+            report_unhandled(&report.failure, report.debug.as_ref())
+        });
+        match sent {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(panicked) => {
+                to_stderr_after(report, &panicked);
+                return;
+            }
+        }
+    }
+    to_stderr(report);
+}
+
+/// The report, and the panic of whatever should have taken it instead.
+fn to_stderr_after(report: &UnhandledError, panicked: &Failure) {
+    to_stderr(&format_args!("{report}({panicked})\n"));
 }
 
 /// The last resort: standard error, ignoring a failure to write (`eprint!` would panic).

@@ -200,6 +200,13 @@ pub use future::{ensure_deferred, CrossThreadWakeError, DeferredFuture};
 /// A failure leaving the function records it in the failure's
 /// [`async_frames`](Failure::async_frames): the logical call path across functions.
 ///
+/// Every parameter lives until the body ends, as in an `async fn`, even one the body never
+/// names (`_permit: Guard`, `_`): parameters drop when the body returns, fails, is
+/// cancelled or is abandoned, after the body's own locals, the last parameter first. The
+/// outer Deferred's `is_called()` is false until then, as Twisted's `called`. With the
+/// `tracing` feature, the body runs inside the span that was current at the call, each time
+/// it resumes, whoever fires the Deferred it waits on.
+///
 /// # Rules the compiler enforces, with messages that say what to do
 ///
 /// - The return type is `Result<T, E>` or an alias like `io::Result<T>`; the function is not

@@ -265,13 +265,6 @@ impl Failure {
         &self.inner.failure
     }
 
-    /// The same failure for one of several independent consumers, whose
-    /// `#[inline_callbacks]` frames must not mix: every clone is such a copy, since each
-    /// carries its own trail.
-    pub(crate) fn fork(&self) -> Failure {
-        self.clone()
-    }
-
     /// Is the wrapped error an `E`? Twisted's `Failure.check`.
     ///
     /// ```

@@ -133,7 +133,7 @@ impl<T: Clone + 'static> FanOut<T> {
             if result.is_err() {
                 shared.seen.set(true);
             }
-            return Deferred::from_result(forked(result));
+            return Deferred::from_result(result.clone());
         }
         let index = shared.waiters.borrow().len();
         let canceller = Rc::downgrade(shared);
@@ -275,7 +275,7 @@ impl<T: Clone + 'static> FanShared<T> {
             // More waiters may come: keep the result, and give everyone a clone.
             let result = self.result.get_or_init(|| result);
             for waiter in waiters {
-                waiter.resolve_into(forked(result), fires);
+                waiter.resolve_into(result.clone(), fires);
             }
             return None;
         }
@@ -288,21 +288,13 @@ impl<T: Clone + 'static> FanShared<T> {
             };
         };
         for waiter in waiters {
-            waiter.resolve_into(forked(&result), fires);
+            waiter.resolve_into(result.clone(), fires);
         }
         last.resolve_into(result, fires);
         None
     }
 }
 
-/// A copy of the result for one waiter: a clone of the value, or a fork of the failure, so
-/// the async frames one waiter's functions add do not show up in another's.
-pub(super) fn forked<T: Clone>(result: &Result<T, Failure>) -> Result<T, Failure> {
-    match result {
-        Ok(value) => Ok(value.clone()),
-        Err(failure) => Err(failure.fork()),
-    }
-}
 
 /// A failure nobody was given is reported when the fan-out goes.
 impl<T: 'static> Drop for FanShared<T> {

@@ -295,7 +295,6 @@ impl<T: Clone + 'static> FanShared<T> {
     }
 }
 
-
 /// A failure nobody was given is reported when the fan-out goes.
 impl<T: 'static> Drop for FanShared<T> {
     fn drop(&mut self) {

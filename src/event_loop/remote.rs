@@ -16,10 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::deferred::Deferred;
 use crate::failure::Failure;
 use crate::future::LoopInbox;
+use crate::resolver::Resolver;
 
 use super::errors::{LoopEndedError, LoopNotRunningError};
 use super::reactor::loop_is_running;
-use super::task::Delivery;
 
 /// A `Send` handle to the event loop running on one thread: other threads use it to run
 /// closures there, Twisted's `reactor.callFromThread`. Take it on the loop thread with
@@ -152,8 +152,8 @@ impl<T: 'static> Deferred<T> {
         };
         let id = NEXT_REMOTE.fetch_add(1, Ordering::Relaxed);
         let (deferred, resolver) = Deferred::new();
-        let delivery: Box<dyn Any> = Box::new(Delivery::new(resolver));
-        WAITING.with(|waiting| waiting.borrow_mut().insert(id, delivery));
+        let resolver_box: Box<dyn Any> = Box::new(resolver);
+        WAITING.with(|waiting| waiting.borrow_mut().insert(id, resolver_box));
         let remote = RemoteResolver {
             id,
             inbox: Some(inbox),
@@ -235,8 +235,8 @@ impl<T: Send + 'static> RemoteResolver<T> {
     pub fn resolve(mut self, result: Result<T, Failure>) {
         let id = self.id;
         self.send(move || {
-            if let Some(delivery) = take_waiting::<T>(id) {
-                delivery.deliver(result);
+            if let Some(resolver) = take_waiting::<T>(id) {
+                resolver.resolve(result);
             }
         });
     }
@@ -254,8 +254,8 @@ impl<T: Send + 'static> Drop for RemoteResolver<T> {
     fn drop(&mut self) {
         let id = self.id;
         self.send(move || {
-            if let Some(delivery) = take_waiting::<T>(id) {
-                delivery.abandon();
+            if let Some(resolver) = take_waiting::<T>(id) {
+                drop(resolver); // unfired: the Deferred is abandoned
             }
         });
     }
@@ -271,18 +271,17 @@ static NEXT_REMOTE: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     /// The loop thread's resolvers of Deferreds made by `new_remote`, by number, each a
-    /// `Delivery<T>`: one dropped here (as the loop ends) fails its Deferred with
-    /// `LoopEndedError`.
+    /// `Resolver<T>`: one dropped here unfired (as the loop ends) abandons its Deferred.
     static WAITING: RefCell<HashMap<u64, Box<dyn Any>>> = RefCell::new(HashMap::new());
 }
 
 /// Takes remote `id`'s resolver out of the table, if it is still there.
-fn take_waiting<T: 'static>(id: u64) -> Option<Delivery<T>> {
-    let delivery = WAITING.with(|waiting| waiting.borrow_mut().remove(&id))?;
-    delivery
-        .downcast::<Delivery<T>>()
+fn take_waiting<T: 'static>(id: u64) -> Option<Resolver<T>> {
+    let resolver = WAITING.with(|waiting| waiting.borrow_mut().remove(&id))?;
+    resolver
+        .downcast::<Resolver<T>>()
         .ok()
-        .map(|delivery| *delivery)
+        .map(|resolver| *resolver)
 }
 
 /// The loop has ended: every Deferred still waiting for its remote is abandoned (if anyone

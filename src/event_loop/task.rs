@@ -3,7 +3,6 @@
 use crate::deferred::Deferred;
 use crate::errors::{CancelledError, PanicError};
 use crate::failure::Failure;
-use crate::resolver::Resolver;
 
 use super::errors::LoopNotRunningError;
 use super::reactor::loop_is_running;
@@ -20,7 +19,6 @@ pub(super) fn deferred_from_task<T: Send + 'static>(
     let task = start();
     let abort = task.abort_handle();
     let (deferred, resolver) = Deferred::with_stopper(move |_| abort.abort());
-    let delivery = Delivery::new(resolver);
     tokio::task::spawn_local(async move {
         let result = match task.await {
             Ok(result) => result,
@@ -29,30 +27,7 @@ pub(super) fn deferred_from_task<T: Send + 'static>(
             }
             Err(_) => Err(Failure::new(CancelledError)),
         };
-        delivery.deliver(result);
+        resolver.resolve(result);
     });
     deferred
-}
-
-/// Carries a task's result to its Deferred. Dropped undelivered (the loop ended and dropped
-/// its tasks), its resolver abandons the Deferred, if anyone still waits on it: the loop
-/// drops its tasks inside its `LoopEnded` teardown, so the failure says the loop ended.
-pub(super) struct Delivery<T: 'static>(Option<Resolver<T>>);
-
-impl<T: 'static> Delivery<T> {
-    pub(super) fn new(resolver: Resolver<T>) -> Self {
-        Delivery(Some(resolver))
-    }
-
-    pub(super) fn deliver(mut self, result: Result<T, Failure>) {
-        if let Some(resolver) = self.0.take() {
-            resolver.resolve(result);
-        }
-    }
-
-    /// Gives up: nothing will deliver a result, so the resolver is dropped unfired, which
-    /// abandons the Deferred.
-    pub(super) fn abandon(mut self) {
-        drop(self.0.take());
-    }
 }

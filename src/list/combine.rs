@@ -5,13 +5,12 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 
 use super::errors::{FailureGroup, FirstError};
-use super::watch::{cancel_reporting_panics, never, slots, watch, Sink};
+use super::watch::{never, slots, watch, Sink};
 use crate::chain::{Chain, Fires};
 use crate::deferred::Deferred;
 use crate::errors::AbandonedError;
 use crate::failure::Failure;
 use crate::resolver::Resolver;
-use crate::step::guarded;
 
 /// How a combinator turns its inputs' results into its own.
 pub(super) trait Collector<T>: Sized + 'static {
@@ -230,9 +229,7 @@ pub(super) fn combine<T: 'static, C: Collector<T>>(
         if shared.rest_cancelled.get() {
             // Already decided in a way that cancels the rest: a later input is one of them
             // from the start.
-            if let Err(failure) = guarded(|| input.cancel()) {
-                crate::unhandled::report(failure, None);
-            }
+            input.cancel(); // a canceller that panics is reported by the cancel
         }
         let entry = Entry {
             shared: shared.clone(),
@@ -349,7 +346,7 @@ impl<T: 'static, C: Collector<T>> Combined<T, C> {
             };
             index += 1;
             if let Some(chain) = next {
-                cancel_reporting_panics(&chain);
+                chain.cancel(); // a canceller that panics is reported by the cancel
             }
         }
         if self.decided.get() {

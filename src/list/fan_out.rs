@@ -4,7 +4,7 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
 use std::rc::{Rc, Weak};
 
-use super::watch::{cancel_reporting_panics, watch, Sink};
+use super::watch::{watch, Sink};
 use crate::chain::{Chain, Fires};
 use crate::deferred::Deferred;
 use crate::errors::CancelledError;
@@ -257,7 +257,7 @@ impl<T: 'static> FanShared<T> {
         let source = self.source.borrow_mut().take();
         if let Some(source) = source {
             self.quiet.set(true);
-            cancel_reporting_panics(&source);
+            source.cancel(); // a canceller that panics is reported by the cancel
         }
     }
 }

@@ -73,14 +73,6 @@ pub(super) fn watch<T: 'static, S: Sink<T>>(d: Deferred<T>, sink: S) -> Option<R
     }
 }
 
-/// Cancels a chain; a canceller that panics is reported as unhandled rather than stopping
-/// the caller's loop (Twisted logs the exception).
-pub(super) fn cancel_reporting_panics(chain: &Rc<Chain>) {
-    if let Err(failure) = guarded(|| chain.cancel()) {
-        crate::unhandled::report(failure, None);
-    }
-}
-
 /// A Deferred that nothing fires, for a combinator of no inputs: there is no resolver to
 /// fire it. Whoever waits on it fails with `AbandonedError` saying so when it goes;
 /// cancelling it fails it with `CancelledError`.

@@ -9,13 +9,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use deferreds::testing::{capture_unhandled, success_result_of};
-use deferreds::{
-    inline_callbacks, set_debugging, set_unhandled_error_hook, take_unhandled_error_hook, Deferred,
-    Failure,
-};
+use deferreds::{inline_callbacks, set_debugging, set_unhandled_error_hook, Deferred, Failure};
 use tracing::field::{Field, Visit};
 use tracing::span::Id;
 use tracing::{Level, Subscriber};
@@ -108,26 +105,8 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
     }
 }
 
-static LOCK: Mutex<()> = Mutex::new(());
-
-/// Holds `LOCK`; on drop turns debugging off and removes any hook.
-struct Serial {
-    _guard: MutexGuard<'static, ()>,
-}
-
-impl Drop for Serial {
-    fn drop(&mut self) {
-        set_debugging(false);
-        take_unhandled_error_hook();
-    }
-}
-
-fn serial() -> Serial {
-    let guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    set_debugging(false);
-    take_unhandled_error_hook();
-    Serial { _guard: guard }
-}
+mod support;
+use support::process_wide::serial;
 
 #[derive(Debug)]
 struct ZeroDivisionError;

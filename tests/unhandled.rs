@@ -7,7 +7,7 @@
 //! takes `LOCK` and puts both back as it found them.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use deferreds::testing::{capture_unhandled, failure_result_of, success_result_of};
 use deferreds::{
@@ -15,26 +15,8 @@ use deferreds::{
     CancelledError, Deferred, Failure, PanicError, UnhandledError,
 };
 
-static LOCK: Mutex<()> = Mutex::new(());
-
-/// Holds `LOCK`; on drop turns debugging off and removes any hook.
-struct Serial {
-    _guard: MutexGuard<'static, ()>,
-}
-
-impl Drop for Serial {
-    fn drop(&mut self) {
-        set_debugging(false);
-        take_unhandled_error_hook();
-    }
-}
-
-fn serial() -> Serial {
-    let guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    set_debugging(false);
-    take_unhandled_error_hook();
-    Serial { _guard: guard }
-}
+mod support;
+use support::process_wide::serial;
 
 #[derive(Debug)]
 struct ZeroDivisionError;

@@ -17,3 +17,33 @@ pub fn note(log: &Log, entry: impl Into<String>) {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Oops(pub &'static str);
+
+/// The unhandled-error hook and the debugging switch are process-wide: a test that sets
+/// either holds this, and finds and leaves both off.
+pub mod process_wide {
+    use std::sync::{Mutex, MutexGuard};
+
+    use deferreds::{set_debugging, take_unhandled_error_hook};
+
+    static LOCK: Mutex<()> = Mutex::new(());
+
+    /// Holds the lock; on drop turns debugging off and removes any hook.
+    pub struct Serial {
+        _guard: MutexGuard<'static, ()>,
+    }
+
+    impl Drop for Serial {
+        fn drop(&mut self) {
+            set_debugging(false);
+            take_unhandled_error_hook();
+        }
+    }
+
+    /// Waits for the other tests that set the hook or the switch, then starts with both off.
+    pub fn serial() -> Serial {
+        let guard = LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        set_debugging(false);
+        take_unhandled_error_hook();
+        Serial { _guard: guard }
+    }
+}

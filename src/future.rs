@@ -12,11 +12,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, ThreadId};
 
-use crate::controller::Controller;
+use crate::deferred::controller::Controller;
+use crate::deferred::resolver::Resolver;
 use crate::deferred::Deferred;
 use crate::errors::CancelledError;
 use crate::failure::Failure;
-use crate::resolver::Resolver;
 
 /// `.await` on a Deferred gives its result: `Ok(value)` or `Err(failure)`.
 ///
@@ -301,7 +301,7 @@ where
             let Some(pinned) = future.as_mut() else {
                 break None;
             };
-            match crate::step::guarded(|| pinned.as_mut().poll(&mut context)) {
+            match crate::guard::guarded(|| pinned.as_mut().poll(&mut context)) {
                 Ok(Poll::Pending) if self.woken.get() => continue,
                 Ok(Poll::Pending) => break None,
                 Ok(Poll::Ready(output)) => break Some(output.map_err(Into::into)),
@@ -487,7 +487,7 @@ impl Future for RemoteWakes {
         }
         woken.into_iter().for_each(poll_task);
         for job in jobs {
-            if let Err(panicked) = crate::step::guarded(job) {
+            if let Err(panicked) = crate::guard::guarded(job) {
                 crate::unhandled::report(panicked, None);
             }
         }

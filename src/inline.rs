@@ -18,12 +18,12 @@ use std::rc::Rc;
 use genawaiter::rc::{Co, Gen};
 use genawaiter::GeneratorState;
 
-use crate::chain::{Callback, Chain, Next, Outcome, Step};
 use crate::debug::trace_if_debugging;
+use crate::deferred::output::Produced;
 use crate::deferred::Deferred;
+use crate::engine::{Callback, Chain, Next, Outcome, Step};
 use crate::failure::{AsyncFrame, Failure};
-use crate::output::Produced;
-use crate::step::guarded;
+use crate::guard::guarded;
 use crate::tracing_support::CallerSpan;
 
 /// A place in the source: an `#[inline_callbacks]` function, or a `yield_!` in it.

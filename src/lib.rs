@@ -91,11 +91,10 @@
 // marked with the feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod chain;
 mod concurrency;
-mod controller;
 mod debug;
 mod deferred;
+mod engine;
 mod errors;
 #[cfg(feature = "tokio")]
 mod event_loop;
@@ -105,12 +104,7 @@ mod guard;
 mod inline;
 mod list;
 mod maybe;
-mod output;
-mod reclaim;
-mod resolver;
 mod resolver_slot;
-mod step;
-mod steps;
 pub mod testing;
 mod time;
 mod tracing_support;
@@ -122,8 +116,8 @@ pub use concurrency::{
     DeferredLock, DeferredQueue, DeferredSemaphore, InvalidTokensError, LockGuard, NotLockedError,
     OverReleasedError, QueueOverflow, QueueUnderflow, SemaphorePermit,
 };
-pub use controller::Controller;
 pub use debug::{is_debugging, set_debugging};
+pub use deferred::controller::Controller;
 pub use deferred::Deferred;
 pub use errors::{
     AbandonedError, Abandonment, CancelledError, PanicError, SelfWaitError, TimeoutError,
@@ -137,6 +131,8 @@ pub use event_loop::{
 pub use failure::{AsyncFrame, ErrorTypes, Failure, Traceback};
 pub use future::{ensure_deferred, CrossThreadWakeError, DeferredFuture};
 
+pub use deferred::output::CallbackOutput;
+pub use deferred::resolver::Resolver;
 /// Write asynchronous code as if it were synchronous: Twisted's `@inlineCallbacks`.
 ///
 /// The attribute turns `fn name(args) -> Result<T, E>` (with `E: Into<Failure>`) into
@@ -253,8 +249,6 @@ pub use future::{ensure_deferred, CrossThreadWakeError, DeferredFuture};
 pub use deferreds_macros::inline_callbacks;
 pub use list::*;
 pub use maybe::{fail, maybe_deferred, succeed};
-pub use output::CallbackOutput;
-pub use resolver::Resolver;
 pub use resolver_slot::{AlreadyArmedError, AlreadyCalledError, ResolverSlot};
 pub use time::*;
 pub use unhandled::{

@@ -1,9 +1,9 @@
 //! `maybe_deferred` and the free constructors.
 
+use crate::deferred::output::{CallbackOutput, Produce, Produced};
 use crate::deferred::Deferred;
 use crate::failure::Failure;
-use crate::output::{CallbackOutput, Produced};
-use crate::step::guarded;
+use crate::guard::guarded;
 
 /// Calls `f` now and gives its outcome as a Deferred, whether `f` returned a result, a
 /// Deferred, or panicked (Twisted's `maybeDeferred`): code that may or may not be
@@ -25,7 +25,7 @@ where
     F: FnOnce() -> R,
     R: CallbackOutput,
 {
-    match guarded(f).map(CallbackOutput::produce) {
+    match guarded(f).map(Produce::produce) {
         Ok(Produced::Ready(result)) => Deferred::from_result(result),
         Ok(Produced::Chain(chain)) => Deferred::from_chain(chain),
         Err(failure) => Deferred::from_result(Err(failure)),

@@ -4,9 +4,9 @@
 use std::cell::Cell;
 use std::fmt;
 
+use crate::deferred::resolver::Resolver;
 use crate::deferred::Deferred;
 use crate::failure::Failure;
-use crate::resolver::Resolver;
 
 /// Holds the [`Resolver`] of at most one pending Deferred, so an object can hand out a
 /// Deferred now and fire it from whichever later event brings the result: Twisted's

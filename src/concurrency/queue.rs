@@ -6,8 +6,8 @@ use std::fmt;
 use std::rc::Rc;
 
 use super::waiters::{hand_off, HasWaiters, Waiters};
+use crate::deferred::resolver::Resolver;
 use crate::deferred::Deferred;
-use crate::resolver::Resolver;
 
 /// [`DeferredQueue::put`] found the queue full (Twisted's `QueueOverflow`); the value that did
 /// not fit comes back in it.

@@ -5,8 +5,8 @@ use std::fmt;
 use std::rc::Rc;
 
 use super::waiters::{hand_off, run_holding, HasWaiters, Waiters};
+use crate::deferred::output::CallbackOutput;
 use crate::deferred::Deferred;
-use crate::output::CallbackOutput;
 
 /// [`DeferredSemaphore::new`] was given no tokens (Twisted's `ValueError`): a semaphore
 /// nobody could ever acquire.

@@ -5,11 +5,11 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::{Rc, Weak};
 
+use crate::deferred::output::CallbackOutput;
+use crate::deferred::resolver::Resolver;
 use crate::deferred::Deferred;
 use crate::failure::Failure;
 use crate::maybe::maybe_deferred;
-use crate::output::CallbackOutput;
-use crate::resolver::Resolver;
 
 /// A line of waiting Deferreds, oldest first. Each has a number, so that its canceller can
 /// find it and take it out of the line.

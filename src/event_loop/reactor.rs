@@ -206,7 +206,7 @@ async fn run_triggers(triggers: Vec<Box<dyn FnOnce() -> Deferred<()>>>) {
     let started: Vec<Deferred<()>> = triggers
         .into_iter()
         .filter_map(|trigger| {
-            crate::step::guarded(trigger)
+            crate::guard::guarded(trigger)
                 .map_err(|panicked| crate::unhandled::report(panicked, None))
                 .ok()
         })

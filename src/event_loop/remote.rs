@@ -13,10 +13,10 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::deferred::resolver::Resolver;
 use crate::deferred::Deferred;
 use crate::failure::Failure;
 use crate::future::LoopInbox;
-use crate::resolver::Resolver;
 
 use super::errors::{LoopEndedError, LoopNotRunningError};
 use super::reactor::loop_is_running;

@@ -6,11 +6,11 @@ use std::rc::Rc;
 
 use super::errors::{FailureGroup, FirstError};
 use super::watch::{never, slots, watch, Sink};
-use crate::chain::{Chain, Fires};
+use crate::deferred::resolver::Resolver;
 use crate::deferred::Deferred;
+use crate::engine::{Chain, Fires};
 use crate::errors::AbandonedError;
 use crate::failure::Failure;
-use crate::resolver::Resolver;
 
 /// How a combinator turns its inputs' results into its own.
 pub(super) trait Collector<T>: Sized + 'static {

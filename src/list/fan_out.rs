@@ -5,11 +5,11 @@ use std::fmt;
 use std::rc::{Rc, Weak};
 
 use super::watch::{watch, Sink};
-use crate::chain::{Chain, Fires};
+use crate::deferred::resolver::Resolver;
 use crate::deferred::Deferred;
+use crate::engine::{Chain, Fires};
 use crate::errors::CancelledError;
 use crate::failure::Failure;
-use crate::resolver::Resolver;
 
 /// One Deferred's result for any number of independent waiters: each
 /// [`waiter`](Self::waiter) is a new Deferred, with a chain of its own, that fires with a

@@ -3,13 +3,13 @@
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use crate::chain::{take_value, Callback, Chain, Fires, Next, Outcome, Step};
 use crate::debug::trace_if_debugging;
+use crate::deferred::output::Produced;
 use crate::deferred::Deferred;
+use crate::engine::{Callback, Chain, Fires, Next, Outcome, Step};
 use crate::errors::Abandonment;
 use crate::failure::Failure;
-use crate::output::Produced;
-use crate::step::guarded;
+use crate::guard::guarded;
 
 /// Takes the result of a watched Deferred.
 pub(super) trait Sink<T>: 'static {
@@ -28,21 +28,13 @@ pub(super) struct Watch<T, S> {
 
 impl<T: 'static, S: Sink<T>> Callback for Watch<T, S> {
     fn call(self: Box<Self>, input: Outcome, _chain: &Chain) -> Next {
-        let (result, emptied) = match input {
-            Outcome::Value(mut boxed) => (Ok(take_value::<T>(&mut boxed)), Some(boxed)),
-            Outcome::Failure(failure) => (Err(failure), None),
-        };
         let sink = self.sink;
         let mut fires = Fires::default();
-        let taken = guarded(|| sink.take(result, &mut fires));
+        let taken = guarded(|| sink.take(input.into_result::<T>(), &mut fires));
         let own = match taken {
-            Ok(None) => match emptied {
-                // The watched Deferred's handle was consumed and this step is the last, so
-                // nothing reads the chain's result again: the emptied box stands in for one,
-                // which saves an allocation per input.
-                Some(boxed) => Outcome::Value(boxed),
-                None => Outcome::value(()),
-            },
+            // The watched Deferred's handle was consumed and this step is the last, so
+            // nothing reads the chain's result again: `()` stands in for one.
+            Ok(None) => Outcome::value(()),
             Ok(Some(failure)) | Err(failure) => Outcome::Failure(failure),
         };
         Next::Fire(own, fires)

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use super::call::{CallInner, DelayedCall};
 use super::{Clock, ClockExt};
+use crate::deferred::output::CallbackOutput;
+use crate::deferred::resolver::Resolver;
 use crate::deferred::Deferred;
 use crate::errors::{CancelledError, TimeoutError};
 use crate::failure::Failure;
-use crate::output::CallbackOutput;
-use crate::resolver::Resolver;
 
 /// A Deferred that fires with the outcome of `f`, called `delay` from now on `clock`:
 /// Twisted's `task.deferLater`.

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use super::call::{CallInner, DelayedCall};
 use super::Clock;
-use crate::controller::Controller;
+use crate::deferred::controller::Controller;
+use crate::deferred::output::CallbackOutput;
+use crate::deferred::resolver::Resolver;
 use crate::deferred::Deferred;
 use crate::errors::CancelledError;
 use crate::failure::Failure;
 use crate::guard::dispose;
 use crate::maybe::maybe_deferred;
-use crate::output::CallbackOutput;
-use crate::resolver::Resolver;
 
 /// [`LoopingCall::start`] was called on a loop that was started before. A `LoopingCall`
 /// runs one loop; make a new one to loop again.

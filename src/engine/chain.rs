@@ -9,130 +9,18 @@
 //!   `_runCallbacks` does), never by recursion. An inner chain holds its outer through a
 //!   `Link` step; the outer only holds a `Weak` to the inner, for cancellation.
 
-use std::any::{Any, TypeId};
-use std::cell::{Cell, RefCell};
+use std::any::Any;
+use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
+use super::outcome::Outcome;
+use super::reclaim;
+use super::step::{Callback, Fires, Next, Step};
+use super::steps::Steps;
 use crate::debug::{DebugInfo, Trace};
 use crate::errors::{AbandonedError, Abandonment, CancelledError, PanicSource, SelfWaitError};
 use crate::failure::Failure;
 use crate::guard::{dispose, guarded_as};
-use crate::output::CallbackOutput;
-use crate::reclaim;
-use crate::step::same_typed;
-use crate::steps::Steps;
-
-/// A chain's result: a value (a `Box` holding `Option<T>`, so a step that keeps the type can
-/// write its output back into the same allocation) or a failure.
-#[doc(hidden)]
-#[derive(Debug)]
-pub enum Outcome {
-    Value(Box<dyn Any>),
-    Failure(Failure),
-}
-
-impl Outcome {
-    pub(crate) fn value<T: 'static>(value: T) -> Self {
-        Outcome::Value(Box::new(Some(value)))
-    }
-
-    pub(crate) fn from_result<T: 'static>(result: Result<T, Failure>) -> Self {
-        match result {
-            Ok(value) => Outcome::value(value),
-            Err(failure) => Outcome::Failure(failure),
-        }
-    }
-
-    pub(crate) fn into_result<T: 'static>(self) -> Result<T, Failure> {
-        match self {
-            Outcome::Value(mut boxed) => Ok(take_value(&mut boxed)),
-            Outcome::Failure(failure) => Err(failure),
-        }
-    }
-}
-
-/// Moves the `T` out of a value box, leaving the box to be reused.
-pub(crate) fn value_slot<T: 'static>(boxed: &mut Box<dyn Any>) -> &mut Option<T> {
-    boxed
-        .downcast_mut::<Option<T>>()
-        .expect("deferreds: a chain's result has the type its handle says")
-}
-
-pub(crate) fn take_value<T: 'static>(boxed: &mut Box<dyn Any>) -> T {
-    value_slot::<T>(boxed)
-        .take()
-        .expect("deferreds: a chain's result is present when taken")
-}
-
-/// What one step of a chain produced.
-pub(crate) enum Next {
-    /// A result to hand to the next step.
-    Done(Outcome),
-    /// A Deferred without a result yet: the chain waits for it, and then, if given, calls
-    /// this same callback again with its result (how a coroutine driver waits).
-    Wait(Rc<Chain>, Option<Box<dyn Callback>>),
-    /// A result, with the part of the step that did not run because the chain was paused.
-    Interrupted(Outcome, Box<dyn Callback>),
-    /// A result, and Deferreds the step fired as its last act: the run loop fires them
-    /// before the chain goes on.
-    Fire(Outcome, Fires),
-}
-
-/// Deferreds a step fires as its last act (a combinator whose last input came fires its own
-/// Deferred). The run loop fires them in order right after the step returns, before its
-/// chain goes on, exactly as if the step had fired them itself, but with its explicit stack
-/// instead of recursion: combinators nested a million deep need no more stack than one.
-/// Outside a step, dropping it fires them at once.
-#[derive(Default)]
-pub(crate) struct Fires {
-    /// The first one, kept inline: most steps fire one Deferred.
-    first: Option<(Rc<Chain>, Outcome)>,
-    rest: Vec<(Rc<Chain>, Outcome)>,
-}
-
-impl Fires {
-    /// Fires `chain` with `outcome` after the step (ignored, as a resolver's fire is, if the
-    /// chain has fired already by then).
-    pub(crate) fn push(&mut self, chain: Rc<Chain>, outcome: Outcome) {
-        match self.first {
-            None => self.first = Some((chain, outcome)),
-            Some(_) => self.rest.push((chain, outcome)),
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.first.is_none()
-    }
-
-    /// The Deferreds to fire, last first: the order they go on the run loop's stack.
-    fn into_stack_order(mut self) -> impl Iterator<Item = (Rc<Chain>, Outcome)> {
-        let first = self.first.take();
-        let rest = std::mem::take(&mut self.rest);
-        rest.into_iter().rev().chain(first)
-    }
-}
-
-impl Drop for Fires {
-    fn drop(&mut self) {
-        for (chain, outcome) in self.first.take().into_iter().chain(self.rest.drain(..)) {
-            chain.fire(outcome, None);
-        }
-    }
-}
-
-/// A callback/errback pair, type-erased.
-pub(crate) trait Callback: Any {
-    /// Runs the step on the chain's result. `chain` is the chain it runs on, for steps that
-    /// run several callbacks and must stop when one of them pauses it.
-    fn call(self: Box<Self>, input: Outcome, chain: &Chain) -> Next;
-}
-
-pub(crate) enum Step {
-    Call(Box<dyn Callback>),
-    /// Hands the result on to another chain: an outer chain waiting on this one, or the
-    /// target of `chain_deferred`.
-    Link(Rc<Chain>),
-}
 
 #[derive(Default)]
 enum Slot {
@@ -194,8 +82,8 @@ struct Extra {
 
 pub struct Chain {
     slot: Cell<Slot>,
-    /// Borrowed only inside this module's methods, never while user code runs.
-    steps: RefCell<Steps>,
+    /// Moved out and back inside this module's methods, never held while user code runs.
+    steps: Cell<Steps>,
     flags: Cell<Flags>,
     extra: Cell<Option<Box<Extra>>>,
 }
@@ -212,7 +100,7 @@ impl Chain {
         });
         Rc::new(Chain {
             slot: Cell::new(Slot::Empty),
-            steps: RefCell::default(),
+            steps: Cell::default(),
             flags: Cell::new(Flags::default()),
             extra: Cell::new(extra),
         })
@@ -294,8 +182,15 @@ impl Chain {
         result
     }
 
+    fn with_steps<R>(&self, use_steps: impl FnOnce(&mut Steps) -> R) -> R {
+        let mut steps = self.steps.take();
+        let result = use_steps(&mut steps);
+        self.steps.set(steps);
+        result
+    }
+
     fn has_steps(&self) -> bool {
-        !self.steps.borrow().is_empty()
+        self.with_steps(|steps| !steps.is_empty())
     }
 
     /// Would a `Resolver` dropped now leave someone waiting: a handle, a link or a callback?
@@ -350,7 +245,7 @@ impl Chain {
             flags.coroutine = driver.is_some();
         });
         if let Some(driver) = driver {
-            *chain.steps.borrow_mut() = Steps::One(driver);
+            chain.steps.set(Steps::One(driver));
         }
         chain.wait_on(inner);
         chain
@@ -363,38 +258,34 @@ impl Chain {
             run(self.clone(), Some(step));
             return;
         }
-        self.steps.borrow_mut().push_back(step);
+        self.with_steps(|steps| steps.push_back(step));
         if self.is_runnable() {
             run(self.clone(), None);
         }
     }
 
-    /// Queues `callback` behind the steps already queued, if there are any and the chain is
-    /// not about to run it, and if it keeps the result's type: it joins the open segment of
-    /// such callbacks, so long runs of them are queued cheaply and run in a tight loop.
-    /// Otherwise gives it back.
+    /// Queues `step` behind the steps already queued as the chain's *open step*, which later
+    /// steps may join: `join` gets the open step there is and adds `step` to it, or gives
+    /// `step` back; then `open` makes it a step of its own, the new open one. Gives `step`
+    /// back if the chain is about to run it or has nothing queued (a lone step is pushed
+    /// plainly). The typed layer's segments of same-typed callbacks are built this way.
     #[inline]
-    pub(crate) fn try_queue_same_typed<T: 'static, F, R>(&self, callback: F) -> Result<(), F>
-    where
-        F: FnOnce(T) -> R + 'static,
-        R: CallbackOutput,
-    {
-        let keeps_type = TypeId::of::<R>() == TypeId::of::<Result<T, Failure>>();
-        if !keeps_type || self.is_runnable() {
-            return Err(callback);
+    pub(crate) fn queue_joining<S>(
+        &self,
+        step: S,
+        join: impl FnOnce(&mut dyn Any, S) -> Result<(), S>,
+        open: impl FnOnce(S) -> Box<dyn Callback>,
+    ) -> Result<(), S> {
+        if self.is_runnable() {
+            return Err(step);
         }
-        let mut steps = self.steps.borrow_mut();
-        if steps.is_empty() {
-            // A lone callback is pushed as a plain step: no segment `Vec` for it.
-            return Err(callback);
-        }
-        match same_typed::<T, F, R>(callback) {
-            Ok(callback) => {
-                steps.push_same_typed(callback);
-                Ok(())
+        self.with_steps(|steps| {
+            if steps.is_empty() {
+                return Err(step);
             }
-            Err(callback) => Err(callback),
-        }
+            steps.join_open(step, join, open);
+            Ok(())
+        })
     }
 
     #[inline]
@@ -404,11 +295,11 @@ impl Chain {
     }
 
     fn push_front(&self, step: Step) {
-        self.steps.borrow_mut().push_front(step);
+        self.with_steps(|steps| steps.push_front(step));
     }
 
     fn pop_step(&self) -> Option<Step> {
-        self.steps.borrow_mut().pop_front()
+        self.with_steps(Steps::pop_front)
     }
 
     /// Fires the chain. Returns `false` (and drops `outcome`) if it had already fired, as

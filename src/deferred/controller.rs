@@ -3,7 +3,7 @@
 use std::fmt;
 use std::rc::Rc;
 
-use crate::chain::Chain;
+use crate::engine::Chain;
 
 /// A clonable handle to a Deferred's chain that can [`pause`](Self::pause),
 /// [`unpause`](Self::unpause) and [`cancel`](Self::cancel) it, but not add callbacks or read

@@ -1,19 +1,28 @@
-//! `Deferred<T>`: the placeholder for a result that is not there yet.
+//! The typed layer: `Deferred<T>`, the placeholder for a result that is not there yet, with
+//! the [`Resolver`] that fires it, the [`Controller`] that pauses and cancels it, and the
+//! callbacks it runs. Everything typed lives here; the engine below keeps chains of erased
+//! steps and knows nothing of `T`.
+
+pub(crate) mod callbacks;
+pub(crate) mod controller;
+pub(crate) mod output;
+pub(crate) mod resolver;
+mod state;
 
 use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::chain::{Callback, Chain, OnCancel, Outcome, Step};
-use crate::controller::Controller;
 use crate::debug::trace_if_debugging;
+use crate::engine::{Chain, OnCancel, Outcome, Step};
 use crate::failure::Failure;
-use crate::guard::{dispose, guarded};
-use crate::output::{CallbackOutput, Produced};
-use crate::resolver::Resolver;
-use crate::step::{OnBoth, OnEither, OnFailure, OnValue};
 use crate::time::Clock;
+use callbacks::{queue_same_typed, OnBoth, OnEither, OnFailure, OnValue, Queued, Sides};
+use controller::Controller;
+use output::{CallbackOutput, Produce, Produced};
+use resolver::Resolver;
+use state::{Handle, State};
 
 /// A placeholder for a result of type `T` that may not be there yet, with a chain of callbacks
 /// and errbacks that will process it: Twisted's `Deferred`.
@@ -77,17 +86,9 @@ use crate::time::Clock;
 /// ```
 #[must_use = "a Deferred left unread loses its result (its callbacks still run): return it, add callbacks, or drop(it) to say so"]
 pub struct Deferred<T: 'static> {
-    state: State<T>,
+    state: Handle<T>,
     /// Callbacks are not thread-safe: keep the handle on its thread even when `T: Send`.
     local: PhantomData<Rc<()>>,
-}
-
-enum State<T> {
-    /// Fired, unshared and unpaused: the result sits in the handle and callbacks run inline.
-    Ready(Result<T, Failure>),
-    Chain(Rc<Chain>),
-    /// Moved out by a consuming method.
-    Spent,
 }
 
 impl<T: 'static> Deferred<T> {
@@ -206,7 +207,7 @@ impl<T: 'static> Deferred<T> {
     #[inline]
     pub(crate) fn ready(result: Result<T, Failure>) -> Self {
         Deferred {
-            state: State::Ready(result),
+            state: Handle::new(State::Ready(result)),
             local: PhantomData,
         }
     }
@@ -214,16 +215,15 @@ impl<T: 'static> Deferred<T> {
     #[inline]
     pub(crate) fn from_chain(chain: Rc<Chain>) -> Self {
         Deferred {
-            state: State::Chain(chain),
+            state: Handle::new(State::Chain(chain)),
             local: PhantomData,
         }
     }
 
+    /// The state, with the handle's duty on drop: the caller does what it calls for.
     #[inline]
     fn into_state(self) -> State<T> {
-        // The handle's duty (reporting an unhandled failure on drop) moves with its state.
-        let mut handle = std::mem::ManuallyDrop::new(self);
-        std::mem::replace(&mut handle.state, State::Spent)
+        self.state.claim()
     }
 
     #[inline]
@@ -231,41 +231,47 @@ impl<T: 'static> Deferred<T> {
         match self.into_state() {
             State::Ready(result) => Produced::Ready(result),
             State::Chain(chain) => Produced::Chain(chain),
-            State::Spent => unreachable!("a Deferred is only consumed once"),
         }
     }
 
+    /// The Deferred a step leaves: its output, or a chain waiting on the Deferred it
+    /// returned (a distinct Deferred, as a chain that waits always is).
     #[inline]
-    /// The Deferred a callback on an inline result leaves: its output, or a chain waiting
-    /// on the Deferred it returned (a distinct Deferred, as a chain that waits always is).
-    fn from_output<R: CallbackOutput>(output: Result<R, Failure>) -> Deferred<R::Value> {
-        match output.map(CallbackOutput::produce) {
-            Ok(Produced::Ready(result)) => Deferred::ready(result),
-            Ok(Produced::Chain(inner)) => match inner.take_result() {
+    pub(crate) fn from_produced(produced: Produced<T>) -> Self {
+        match produced {
+            Produced::Ready(result) => Deferred::ready(result),
+            Produced::Chain(inner) => match inner.take_result() {
                 Some(outcome) => Deferred::ready(outcome.into_result()),
                 None => Deferred::from_chain(Chain::waiting(None, inner, None)),
             },
-            Err(failure) => Deferred::ready(Err(failure)),
         }
     }
 
-    fn then<U>(chain: Rc<Chain>, callback: Box<dyn Callback>) -> Deferred<U> {
-        chain.push(Step::Call(callback));
+    /// Adds one step: run at once on an inline result, or queued on the chain.
+    #[inline]
+    fn add_step<S: Sides<T>>(self, sides: S) -> Deferred<S::Value> {
+        match self.into_state() {
+            State::Ready(result) => Deferred::run_now(result, sides),
+            State::Chain(chain) => Deferred::queue(chain, sides),
+        }
+    }
+
+    /// Runs one step at once on an inline result.
+    #[inline]
+    fn run_now<S: Sides<T>>(result: Result<T, Failure>, sides: S) -> Deferred<S::Value> {
+        Deferred::from_produced(sides.run(result))
+    }
+
+    #[inline]
+    fn queue<S: Sides<T>>(chain: Rc<Chain>, sides: S) -> Deferred<S::Value> {
+        chain.push(Step::Call(Queued::<T, S>::boxed(sides)));
         Deferred::from_chain(chain)
     }
 
     /// The shared chain, made from the inline result if there was none yet.
-    fn chain(&mut self) -> &Rc<Chain> {
-        if let State::Ready(_) = self.state {
-            let State::Ready(result) = std::mem::replace(&mut self.state, State::Spent) else {
-                unreachable!()
-            };
-            self.state = State::Chain(Chain::fired(Outcome::from_result(result), None));
-        }
-        match &self.state {
-            State::Chain(chain) => chain,
-            _ => unreachable!("a Deferred is only consumed once"),
-        }
+    fn chain(&mut self) -> Rc<Chain> {
+        self.state
+            .share(|result| Chain::fired(Outcome::from_result(result), None))
     }
 
     /// Adds a callback, run with the value when there is one; a failure passes it by.
@@ -289,20 +295,12 @@ impl<T: 'static> Deferred<T> {
         R: CallbackOutput,
     {
         match self.into_state() {
-            State::Ready(Ok(value)) => Deferred::<T>::from_output(guarded(|| callback(value))),
-            State::Ready(Err(failure)) => {
-                dispose(callback);
-                Deferred::ready(Err(failure))
-            }
-            State::Chain(chain) => {
-                // Behind other queued steps, a same-typed callback joins a segment of them.
-                let callback = match chain.try_queue_same_typed::<T, F, R>(callback) {
-                    Ok(()) => return Deferred::from_chain(chain),
-                    Err(callback) => callback,
-                };
-                Deferred::<T>::then(chain, Box::new(OnValue::<T, F>::new(callback)))
-            }
-            State::Spent => unreachable!("a Deferred is only consumed once"),
+            // Behind other queued steps, a same-typed callback joins a segment of them.
+            State::Chain(chain) => match queue_same_typed::<T, F, R>(&chain, callback) {
+                Ok(()) => Deferred::from_chain(chain),
+                Err(callback) => Deferred::queue(chain, OnValue(callback)),
+            },
+            State::Ready(result) => Deferred::run_now(result, OnValue(callback)),
         }
     }
 
@@ -327,17 +325,7 @@ impl<T: 'static> Deferred<T> {
         G: FnOnce(Failure) -> R + 'static,
         R: CallbackOutput<Value = T>,
     {
-        match self.into_state() {
-            State::Ready(Ok(value)) => {
-                dispose(errback);
-                Deferred::ready(Ok(value))
-            }
-            State::Ready(Err(failure)) => Deferred::<T>::from_output(guarded(|| errback(failure))),
-            State::Chain(chain) => {
-                Deferred::<T>::then(chain, Box::new(OnFailure::<T, G>::new(errback)))
-            }
-            State::Spent => unreachable!("a Deferred is only consumed once"),
-        }
+        self.add_step(OnFailure(errback))
     }
 
     /// Adds a callback and an errback as one step: exactly one of them runs, so the errback
@@ -361,21 +349,7 @@ impl<T: 'static> Deferred<T> {
         R1: CallbackOutput,
         R2: CallbackOutput<Value = R1::Value>,
     {
-        match self.into_state() {
-            State::Ready(Ok(value)) => {
-                let next = Deferred::<T>::from_output(guarded(|| callback(value)));
-                dispose(errback);
-                next
-            }
-            State::Ready(Err(failure)) => {
-                dispose(callback);
-                Deferred::<T>::from_output(guarded(|| errback(failure)))
-            }
-            State::Chain(chain) => {
-                Deferred::<T>::then(chain, Box::new(OnEither::<T, F, G>::new(callback, errback)))
-            }
-            State::Spent => unreachable!("a Deferred is only consumed once"),
-        }
+        self.add_step(OnEither(callback, errback))
     }
 
     /// Adds one function for both sides: it gets `Ok(value)` or `Err(failure)` (finally).
@@ -395,11 +369,7 @@ impl<T: 'static> Deferred<T> {
         F: FnOnce(Result<T, Failure>) -> R + 'static,
         R: CallbackOutput,
     {
-        match self.into_state() {
-            State::Ready(result) => Deferred::<T>::from_output(guarded(|| both(result))),
-            State::Chain(chain) => Deferred::<T>::then(chain, Box::new(OnBoth::<T, F>::new(both))),
-            State::Spent => unreachable!("a Deferred is only consumed once"),
-        }
+        self.add_step(OnBoth(both))
     }
 
     /// Fires another Deferred (through its `resolver`) with this chain's result, when there is
@@ -427,7 +397,6 @@ impl<T: 'static> Deferred<T> {
                 chain.push(Step::Link(target));
                 Deferred::from_chain(chain)
             }
-            State::Spent => unreachable!("a Deferred is only consumed once"),
         }
     }
 
@@ -485,7 +454,7 @@ impl<T: 'static> Deferred<T> {
     /// assert!(!d.is_paused());
     /// ```
     pub fn unpause(&mut self) {
-        if let State::Chain(chain) = &self.state {
+        if let State::Chain(chain) = self.state.get() {
             chain.unpause();
         }
     }
@@ -502,7 +471,7 @@ impl<T: 'static> Deferred<T> {
     /// assert!(deferreds::testing::failure_result_of(d).check::<CancelledError>());
     /// ```
     pub fn cancel(&self) {
-        if let State::Chain(chain) = &self.state {
+        if let State::Chain(chain) = self.state.get() {
             chain.cancel();
         }
     }
@@ -538,7 +507,7 @@ impl<T: 'static> Deferred<T> {
     /// assert!(d.is_called());
     /// ```
     pub fn is_called(&self) -> bool {
-        match &self.state {
+        match self.state.get() {
             State::Chain(chain) => chain.is_called(),
             _ => true,
         }
@@ -555,7 +524,7 @@ impl<T: 'static> Deferred<T> {
     /// assert!(!d.has_result());
     /// ```
     pub fn has_result(&self) -> bool {
-        match &self.state {
+        match self.state.get() {
             State::Chain(chain) => chain.has_result(),
             _ => true,
         }
@@ -572,7 +541,7 @@ impl<T: 'static> Deferred<T> {
     /// assert!(!d.is_waiting() && d.has_result());
     /// ```
     pub fn is_waiting(&self) -> bool {
-        match &self.state {
+        match self.state.get() {
             State::Chain(chain) => chain.is_waiting(),
             _ => false,
         }
@@ -587,7 +556,7 @@ impl<T: 'static> Deferred<T> {
     /// assert!(d.is_paused());
     /// ```
     pub fn is_paused(&self) -> bool {
-        match &self.state {
+        match self.state.get() {
             State::Chain(chain) => chain.is_paused(),
             _ => false,
         }
@@ -613,18 +582,6 @@ impl<T: 'static> Deferred<T> {
                 Some(outcome) => Ok(outcome.into_result()),
                 None => Err(Deferred::from_chain(chain)),
             },
-            State::Spent => unreachable!("a Deferred is only consumed once"),
-        }
-    }
-}
-
-impl<T: 'static> Drop for Deferred<T> {
-    #[inline]
-    fn drop(&mut self) {
-        match std::mem::replace(&mut self.state, State::Spent) {
-            State::Ready(Err(failure)) => crate::unhandled::report(failure, None),
-            State::Chain(chain) => chain.handle_dropped(),
-            _ => {}
         }
     }
 }
@@ -635,7 +592,7 @@ impl<T: 'static> Drop for Deferred<T> {
 impl<T: 'static> fmt::Debug for Deferred<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let type_name = std::any::type_name::<T>();
-        match &self.state {
+        match self.state.get() {
             State::Ready(Ok(_)) => write!(f, "Deferred<{type_name}> {{ has a result }}"),
             State::Ready(Err(failure)) => {
                 write!(f, "Deferred<{type_name}> {{ failed: {failure} }}")
@@ -647,7 +604,17 @@ impl<T: 'static> fmt::Debug for Deferred<T> {
                     .unwrap_or_default();
                 write!(f, "Deferred<{type_name}> {{ {}{debug} }}", chain.describe())
             }
-            State::Spent => write!(f, "Deferred<{type_name}> {{ consumed }}"),
         }
+    }
+}
+
+impl<U: 'static> CallbackOutput for Deferred<U> {
+    type Value = U;
+}
+
+impl<U: 'static> Produce<U> for Deferred<U> {
+    #[inline]
+    fn produce(self) -> Produced<U> {
+        self.into_produced()
     }
 }

@@ -12,10 +12,11 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use crate::chain::{Chain, Step};
+use super::chain::Chain;
+use super::step::Step;
+use super::steps::Steps;
 use crate::errors::{AbandonedError, Abandonment};
 use crate::guard::dispose;
-use crate::steps::Steps;
 
 /// Steps to free, the chain they belonged to (compared by address only, to tell a chain
 /// waiting on it that it is gone), and why a chain linked to it is abandoned.

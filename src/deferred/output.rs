@@ -2,12 +2,10 @@
 
 use std::rc::Rc;
 
-use crate::chain::Chain;
-use crate::deferred::Deferred;
+use crate::engine::Chain;
 use crate::failure::Failure;
 
 /// A callback's output, as the chain sees it.
-#[doc(hidden)]
 pub enum Produced<U> {
     Ready(Result<U, Failure>),
     Chain(Rc<Chain>),
@@ -23,9 +21,16 @@ impl<U> std::fmt::Debug for Produced<U> {
     }
 }
 
+/// What makes a type a callback output, out of reach of other crates: a type outside it
+/// cannot implement [`CallbackOutput`], and nothing outside can call `produce`.
 mod sealed {
-    pub trait Sealed {}
+    pub trait Produce<U> {
+        /// What the output means for the chain.
+        fn produce(self) -> super::Produced<U>;
+    }
 }
+
+pub(crate) use sealed::Produce;
 
 /// What a callback or errback may return: `Result<U, Failure>` (carry on with `U`, or fail)
 /// or `Deferred<U>` (wait for that Deferred, then carry on with its result).
@@ -53,32 +58,18 @@ mod sealed {
     note = "return `Ok(value)` to carry on with a value, `Err(failure)` to fail (a `Result<_, Failure>`), or a `Deferred<_>` to wait for its result",
     note = "a callback with no value to pass on returns `Ok(())`"
 )]
-pub trait CallbackOutput: sealed::Sealed + 'static {
+pub trait CallbackOutput: Produce<<Self as CallbackOutput>::Value> + 'static {
     /// The value type the chain carries on with.
     type Value: 'static;
-
-    #[doc(hidden)]
-    fn produce(self) -> Produced<Self::Value>;
 }
-
-impl<U: 'static> sealed::Sealed for Result<U, Failure> {}
 
 impl<U: 'static> CallbackOutput for Result<U, Failure> {
     type Value = U;
+}
 
+impl<U: 'static> Produce<U> for Result<U, Failure> {
     #[inline]
     fn produce(self) -> Produced<U> {
         Produced::Ready(self)
-    }
-}
-
-impl<U: 'static> sealed::Sealed for Deferred<U> {}
-
-impl<U: 'static> CallbackOutput for Deferred<U> {
-    type Value = U;
-
-    #[inline]
-    fn produce(self) -> Produced<U> {
-        self.into_produced()
     }
 }

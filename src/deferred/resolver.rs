@@ -4,8 +4,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use crate::chain::{Chain, Fires, Outcome};
 use crate::debug::trace_if_debugging;
+use crate::engine::{Chain, Fires, Outcome};
 use crate::failure::Failure;
 
 /// Fires its [`Deferred`](crate::Deferred): the producer's half of [`Deferred::new`].
@@ -167,7 +167,7 @@ impl<T: 'static> Drop for Resolver<T> {
             OnDrop::Nothing => false,
         };
         if abandons && chain.is_unfired() && chain.is_observed() {
-            crate::reclaim::abandon(chain);
+            crate::engine::reclaim::abandon(chain);
         }
     }
 }

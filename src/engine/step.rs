@@ -1,0 +1,79 @@
+//! What the engine runs: a step ([`Step`]: a type-erased [`Callback`], or a link handing the
+//! result to another chain), what a callback produces ([`Next`]), and the Deferreds a step
+//! fires as its last act ([`Fires`]).
+
+use std::any::Any;
+use std::rc::Rc;
+
+use super::chain::Chain;
+use super::outcome::Outcome;
+
+/// What one step of a chain produced.
+pub(crate) enum Next {
+    /// A result to hand to the next step.
+    Done(Outcome),
+    /// A Deferred without a result yet: the chain waits for it, and then, if given, calls
+    /// this same callback again with its result (how a coroutine driver waits).
+    Wait(Rc<Chain>, Option<Box<dyn Callback>>),
+    /// A result, with the part of the step that did not run because the chain was paused.
+    Interrupted(Outcome, Box<dyn Callback>),
+    /// A result, and Deferreds the step fired as its last act: the run loop fires them
+    /// before the chain goes on.
+    Fire(Outcome, Fires),
+}
+
+/// Deferreds a step fires as its last act (a combinator whose last input came fires its own
+/// Deferred). The run loop fires them in order right after the step returns, before its
+/// chain goes on, exactly as if the step had fired them itself, but with its explicit stack
+/// instead of recursion: combinators nested a million deep need no more stack than one.
+/// Outside a step, dropping it fires them at once.
+#[derive(Default)]
+pub(crate) struct Fires {
+    /// The first one, kept inline: most steps fire one Deferred.
+    first: Option<(Rc<Chain>, Outcome)>,
+    rest: Vec<(Rc<Chain>, Outcome)>,
+}
+
+impl Fires {
+    /// Fires `chain` with `outcome` after the step (ignored, as a resolver's fire is, if the
+    /// chain has fired already by then).
+    pub(crate) fn push(&mut self, chain: Rc<Chain>, outcome: Outcome) {
+        match self.first {
+            None => self.first = Some((chain, outcome)),
+            Some(_) => self.rest.push((chain, outcome)),
+        }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    /// The Deferreds to fire, last first: the order they go on the run loop's stack.
+    pub(super) fn into_stack_order(mut self) -> impl Iterator<Item = (Rc<Chain>, Outcome)> {
+        let first = self.first.take();
+        let rest = std::mem::take(&mut self.rest);
+        rest.into_iter().rev().chain(first)
+    }
+}
+
+impl Drop for Fires {
+    fn drop(&mut self) {
+        for (chain, outcome) in self.first.take().into_iter().chain(self.rest.drain(..)) {
+            chain.fire(outcome, None);
+        }
+    }
+}
+
+/// A callback/errback pair, type-erased.
+pub(crate) trait Callback: Any {
+    /// Runs the step on the chain's result. `chain` is the chain it runs on, for steps that
+    /// run several callbacks and must stop when one of them pauses it.
+    fn call(self: Box<Self>, input: Outcome, chain: &Chain) -> Next;
+}
+
+pub(crate) enum Step {
+    Call(Box<dyn Callback>),
+    /// Hands the result on to another chain: an outer chain waiting on this one, or the
+    /// target of `chain_deferred`.
+    Link(Rc<Chain>),
+}

@@ -88,16 +88,24 @@ impl<U: 'static> Yieldable<U> for Deferred<U> {
 /// The result of `d` if it has one now (no suspension), else what to wait on.
 #[doc(hidden)]
 #[allow(clippy::result_large_err)]
+#[inline(always)]
 pub fn take_now<U: 'static>(d: Deferred<U>) -> Result<Result<U, Failure>, Pending<U>> {
     match d.into_produced() {
         Produced::Ready(result) => Ok(result),
-        Produced::Chain(chain) => match chain.take_result() {
-            Some(outcome) => Ok(outcome.into_result()),
-            None => Err(Pending {
-                chain,
-                value: PhantomData,
-            }),
-        },
+        Produced::Chain(chain) => take_from_chain(chain),
+    }
+}
+
+/// The result of a shared chain if it has one now, else the chain to wait on.
+#[allow(clippy::result_large_err)]
+#[inline(never)]
+fn take_from_chain<U: 'static>(chain: Rc<Chain>) -> Result<Result<U, Failure>, Pending<U>> {
+    match chain.take_result() {
+        Some(outcome) => Ok(outcome.into_result()),
+        None => Err(Pending {
+            chain,
+            value: PhantomData,
+        }),
     }
 }
 

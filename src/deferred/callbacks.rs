@@ -35,7 +35,7 @@ pub(crate) trait Sides<T>: Sized + 'static {
     fn on_failure(self, failure: Failure) -> Produced<Self::Value>;
 
     /// Runs the side the result calls for.
-    #[inline]
+    #[inline(always)]
     fn run(self, input: Result<T, Failure>) -> Produced<Self::Value> {
         match input {
             Ok(value) => self.on_value(value),
@@ -45,7 +45,7 @@ pub(crate) trait Sides<T>: Sized + 'static {
 }
 
 /// Calls one side's user function under guard: a panic becomes a failure.
-#[inline]
+#[inline(always)]
 fn call<I, R: CallbackOutput>(user: impl FnOnce(I) -> R, input: I) -> Produced<R::Value> {
     match guarded(|| user(input)) {
         Ok(output) => output.produce(),
@@ -59,12 +59,12 @@ pub(crate) struct OnValue<F>(pub(crate) F);
 impl<T: 'static, F: FnOnce(T) -> R + 'static, R: CallbackOutput> Sides<T> for OnValue<F> {
     type Value = R::Value;
 
-    #[inline]
+    #[inline(always)]
     fn on_value(self, value: T) -> Produced<R::Value> {
         call(self.0, value)
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_failure(self, failure: Failure) -> Produced<R::Value> {
         dispose(self.0);
         Produced::Ready(Err(failure))
@@ -79,13 +79,13 @@ impl<T: 'static, G: FnOnce(Failure) -> R + 'static, R: CallbackOutput<Value = T>
 {
     type Value = T;
 
-    #[inline]
+    #[inline(always)]
     fn on_value(self, value: T) -> Produced<T> {
         dispose(self.0);
         Produced::Ready(Ok(value))
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_failure(self, failure: Failure) -> Produced<T> {
         call(self.0, failure)
     }
@@ -103,7 +103,7 @@ where
 {
     type Value = R1::Value;
 
-    #[inline]
+    #[inline(always)]
     fn on_value(self, value: T) -> Produced<R1::Value> {
         let OnEither(callback, errback) = self;
         let output = call(callback, value);
@@ -111,7 +111,7 @@ where
         output
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_failure(self, failure: Failure) -> Produced<R1::Value> {
         let OnEither(callback, errback) = self;
         dispose(callback);
@@ -127,12 +127,12 @@ impl<T: 'static, F: FnOnce(Result<T, Failure>) -> R + 'static, R: CallbackOutput
 {
     type Value = R::Value;
 
-    #[inline]
+    #[inline(always)]
     fn on_value(self, value: T) -> Produced<R::Value> {
         call(self.0, Ok(value))
     }
 
-    #[inline]
+    #[inline(always)]
     fn on_failure(self, failure: Failure) -> Produced<R::Value> {
         call(self.0, Err(failure))
     }

@@ -221,12 +221,12 @@ impl<T: 'static> Deferred<T> {
     }
 
     /// The state, with the handle's duty on drop: the caller does what it calls for.
-    #[inline]
+    #[inline(always)]
     fn into_state(self) -> State<T> {
         self.state.claim()
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn into_produced(self) -> Produced<T> {
         match self.into_state() {
             State::Ready(result) => Produced::Ready(result),
@@ -236,19 +236,25 @@ impl<T: 'static> Deferred<T> {
 
     /// The Deferred a step leaves: its output, or a chain waiting on the Deferred it
     /// returned (a distinct Deferred, as a chain that waits always is).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn from_produced(produced: Produced<T>) -> Self {
         match produced {
             Produced::Ready(result) => Deferred::ready(result),
-            Produced::Chain(inner) => match inner.take_result() {
-                Some(outcome) => Deferred::ready(outcome.into_result()),
-                None => Deferred::from_chain(Chain::waiting(None, inner, None)),
-            },
+            Produced::Chain(inner) => Deferred::adopt(inner),
+        }
+    }
+
+    /// A returned Deferred's result if it has one now, or a chain waiting on it.
+    #[inline(never)]
+    fn adopt(inner: Rc<Chain>) -> Self {
+        match inner.take_result() {
+            Some(outcome) => Deferred::ready(outcome.into_result()),
+            None => Deferred::from_chain(Chain::waiting(None, inner, None)),
         }
     }
 
     /// Adds one step: run at once on an inline result, or queued on the chain.
-    #[inline]
+    #[inline(always)]
     fn add_step<S: Sides<T>>(self, sides: S) -> Deferred<S::Value> {
         match self.into_state() {
             State::Ready(result) => Deferred::run_now(result, sides),
@@ -257,7 +263,7 @@ impl<T: 'static> Deferred<T> {
     }
 
     /// Runs one step at once on an inline result.
-    #[inline]
+    #[inline(always)]
     fn run_now<S: Sides<T>>(result: Result<T, Failure>, sides: S) -> Deferred<S::Value> {
         Deferred::from_produced(sides.run(result))
     }

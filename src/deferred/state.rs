@@ -21,18 +21,18 @@ pub(super) enum State<T> {
 pub(super) struct Handle<T>(Option<State<T>>);
 
 impl<T> Handle<T> {
-    #[inline]
+    #[inline(always)]
     pub(super) fn new(state: State<T>) -> Self {
         Handle(Some(state))
     }
 
     /// The state, and with it the duty: the caller now does what the state calls for.
-    #[inline]
+    #[inline(always)]
     pub(super) fn claim(mut self) -> State<T> {
         self.0.take().expect(Self::HELD)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn get(&self) -> &State<T> {
         self.0.as_ref().expect(Self::HELD)
     }
@@ -55,7 +55,7 @@ impl<T> Handle<T> {
 }
 
 impl<T> Drop for Handle<T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         match self.0.take() {
             Some(State::Ready(Err(failure))) => crate::unhandled::report(failure, None),

@@ -83,7 +83,7 @@ struct Extra {
 pub struct Chain {
     slot: Cell<Slot>,
     /// Moved out and back inside this module's methods, never held while user code runs.
-    steps: Cell<Steps>,
+    steps: Cell<Steps<Step>>,
     flags: Cell<Flags>,
     extra: Cell<Option<Box<Extra>>>,
 }
@@ -182,13 +182,15 @@ impl Chain {
         result
     }
 
-    fn with_steps<R>(&self, use_steps: impl FnOnce(&mut Steps) -> R) -> R {
+    #[inline]
+    fn with_steps<R>(&self, use_steps: impl FnOnce(&mut Steps<Step>) -> R) -> R {
         let mut steps = self.steps.take();
         let result = use_steps(&mut steps);
         self.steps.set(steps);
         result
     }
 
+    #[inline]
     fn has_steps(&self) -> bool {
         self.with_steps(|steps| !steps.is_empty())
     }
@@ -283,7 +285,11 @@ impl Chain {
             if steps.is_empty() {
                 return Err(step);
             }
-            steps.join_open(step, join, open);
+            let join_call = |open: &mut Step, step| match open {
+                Step::Call(callback) => join(&mut **callback as &mut dyn Any, step),
+                Step::Link(_) => Err(step),
+            };
+            steps.join_open(step, join_call, |step| Step::Call(open(step)));
             Ok(())
         })
     }

@@ -20,7 +20,7 @@ use crate::guard::dispose;
 
 /// Steps to free, the chain they belonged to (compared by address only, to tell a chain
 /// waiting on it that it is gone), and why a chain linked to it is abandoned.
-type Batch = (Steps, *const Chain, Abandonment);
+type Batch = (Steps<Step>, *const Chain, Abandonment);
 
 thread_local! {
     static RECLAIMING: Cell<bool> = const { Cell::new(false) };
@@ -49,7 +49,7 @@ pub(crate) fn abandon(chain: Rc<Chain>) {
 }
 
 /// Frees the steps of `owner`, a chain being dropped.
-pub(crate) fn drop_steps(steps: Steps, owner: *const Chain, reason: Abandonment) {
+pub(crate) fn drop_steps(steps: Steps<Step>, owner: *const Chain, reason: Abandonment) {
     let steps = match steps {
         // The common case, and known empty here: no drop code runs for it.
         Steps::Empty => return,

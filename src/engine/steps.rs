@@ -7,43 +7,41 @@
 //! segment of same-typed callbacks). It is kept apart from the steps before it, so joining it
 //! goes straight to it, without looking through the queue.
 
-use std::any::Any;
 use std::collections::VecDeque;
 
-use super::step::{Callback, Step};
-
+/// A queue of steps `S` (what a step is, the chain says: this queue only keeps them).
 #[derive(Default)]
-pub(crate) enum Steps {
+pub(crate) enum Steps<S> {
     #[default]
     Empty,
-    One(Step),
+    One(S),
     /// Two, oldest first.
-    Two(Step, Step),
+    Two(S, S),
     /// Any number (boxed, to keep every chain small).
-    Many(Box<Queue>),
+    Many(Box<Queue<S>>),
 }
 
-pub(crate) struct Queue {
+pub(crate) struct Queue<S> {
     /// Oldest first; all before the open step.
-    steps: VecDeque<Step>,
-    open: Option<Box<dyn Callback>>,
+    steps: VecDeque<S>,
+    open: Option<S>,
 }
 
-impl Queue {
-    fn new(steps: VecDeque<Step>, open: Option<Box<dyn Callback>>) -> Box<Self> {
+impl<S> Queue<S> {
+    fn new(steps: VecDeque<S>, open: Option<S>) -> Box<Self> {
         Box::new(Queue { steps, open })
     }
 
     /// Appends a step behind all others: the open one closes.
-    fn push_back(&mut self, step: Step) {
+    fn push_back(&mut self, step: S) {
         if let Some(open) = self.open.take() {
-            self.steps.push_back(Step::Call(open));
+            self.steps.push_back(open);
         }
         self.steps.push_back(step);
     }
 }
 
-impl Steps {
+impl<S> Steps<S> {
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         matches!(self, Steps::Empty)
@@ -51,7 +49,7 @@ impl Steps {
 
     /// Appends a step; an open step before it closes.
     #[inline]
-    pub(crate) fn push_back(&mut self, step: Step) {
+    pub(crate) fn push_back(&mut self, step: S) {
         match self {
             Steps::Empty => *self = Steps::One(step),
             Steps::Many(queue) => queue.push_back(step),
@@ -60,7 +58,7 @@ impl Steps {
     }
 
     #[inline(never)]
-    fn push_back_slow(&mut self, step: Step) {
+    fn push_back_slow(&mut self, step: S) {
         *self = match std::mem::take(self) {
             Steps::One(first) => Steps::Two(first, step),
             steps => {
@@ -71,37 +69,34 @@ impl Steps {
         };
     }
 
-    /// Adds `step` to the open step with `join`, or, if there is none or `join` gives `step`
-    /// back, makes `open(step)` the open step, behind every step queued.
+    /// Adds `joining` to the open step with `join`, or, if there is none or `join` gives it
+    /// back, makes `open(joining)` the open step, behind every step queued.
     #[inline(always)]
-    pub(crate) fn join_open<S>(
+    pub(crate) fn join_open<J>(
         &mut self,
-        step: S,
-        join: impl FnOnce(&mut dyn Any, S) -> Result<(), S>,
-        open: impl FnOnce(S) -> Box<dyn Callback>,
+        joining: J,
+        join: impl FnOnce(&mut S, J) -> Result<(), J>,
+        open: impl FnOnce(J) -> S,
     ) {
         let refused = match self {
             Steps::Many(queue) => match &mut queue.open {
-                Some(open) => {
-                    let open: &mut dyn Any = &mut **open;
-                    join(open, step)
-                }
-                None => Err(step),
+                Some(open) => join(open, joining),
+                None => Err(joining),
             },
-            _ => Err(step),
+            _ => Err(joining),
         };
-        if let Err(step) = refused {
-            self.open_step(open(step));
+        if let Err(joining) = refused {
+            self.open_step(open(joining));
         }
     }
 
     /// Makes `open` the open step, behind every step queued (a step open before closes).
     #[inline(never)]
-    fn open_step(&mut self, open: Box<dyn Callback>) {
+    fn open_step(&mut self, open: S) {
         match self {
             Steps::Many(queue) => {
                 if let Some(before) = queue.open.replace(open) {
-                    queue.steps.push_back(Step::Call(before));
+                    queue.steps.push_back(before);
                 }
             }
             _ => {
@@ -113,7 +108,7 @@ impl Steps {
 
     /// Puts a step back at the front, to run before the others.
     #[inline]
-    pub(crate) fn push_front(&mut self, step: Step) {
+    pub(crate) fn push_front(&mut self, step: S) {
         *self = match std::mem::take(self) {
             Steps::Empty => Steps::One(step),
             Steps::One(second) => Steps::Two(step, second),
@@ -130,7 +125,7 @@ impl Steps {
     }
 
     #[inline]
-    pub(crate) fn pop_front(&mut self) -> Option<Step> {
+    pub(crate) fn pop_front(&mut self) -> Option<S> {
         match self {
             Steps::Empty => None,
             Steps::Many(queue) => match queue.steps.pop_front() {
@@ -141,7 +136,7 @@ impl Steps {
                     Some(step)
                 }
                 None => {
-                    let open = queue.open.take().map(Step::Call);
+                    let open = queue.open.take();
                     *self = Steps::Empty;
                     open
                 }
@@ -158,14 +153,14 @@ impl Steps {
     }
 
     /// All the steps, oldest first (the open one last), in a queue.
-    fn into_deque(self) -> VecDeque<Step> {
+    fn into_deque(self) -> VecDeque<S> {
         match self {
             Steps::Empty => VecDeque::new(),
             Steps::One(step) => VecDeque::from([step]),
             Steps::Two(first, second) => VecDeque::from([first, second]),
             Steps::Many(queue) => {
                 let Queue { mut steps, open } = *queue;
-                steps.extend(open.map(Step::Call));
+                steps.extend(open);
                 steps
             }
         }

@@ -445,6 +445,17 @@ fn marginal(n: usize, scenario: impl Fn(usize) -> u64) -> u64 {
     (twice - once) / n as u64
 }
 
+/// `n` unfired Deferreds and their resolvers (in two allocations, whatever `n`).
+fn unfired(n: usize) -> (Vec<Deferred<u64>>, Vec<Resolver<u64>>) {
+    let mut unfired = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for _ in 0..n {
+        let (d, resolver) = Deferred::<u64>::new();
+        unfired.0.push(d);
+        unfired.1.push(resolver);
+    }
+    unfired
+}
+
 /// The allocations `body` makes.
 fn allocations(body: impl FnOnce()) -> u64 {
     measure(body).1.allocations
@@ -455,13 +466,7 @@ fn allocations(body: impl FnOnce()) -> u64 {
 #[test]
 fn cost_of_one_gathered_input() {
     let per_input = marginal(1000, |inputs| {
-        let mut made = Vec::with_capacity(inputs);
-        let mut resolvers = Vec::with_capacity(inputs);
-        for _ in 0..inputs {
-            let (d, resolver) = Deferred::<u64>::new();
-            made.push(d);
-            resolvers.push(resolver);
-        }
+        let (made, resolvers) = unfired(inputs);
         allocations(|| {
             let list = deferreds::gather_results(made);
             resolvers.into_iter().for_each(|r| r.callback(1));
@@ -484,13 +489,7 @@ fn cost_of_one_nested_level() {
 /// first: every level waits on the next, until the innermost's value travels out.
 fn nest(depth: usize) {
     let total = std::rc::Rc::new(Cell::new(0));
-    let mut levels = Vec::with_capacity(depth);
-    let mut resolvers = Vec::with_capacity(depth);
-    for _ in 0..depth {
-        let (d, resolver) = Deferred::<u64>::new();
-        levels.push(d);
-        resolvers.push(resolver);
-    }
+    let (levels, resolvers) = unfired(depth);
     let mut levels = levels.into_iter().rev();
     let mut nested = levels.next().expect("at least one level");
     for outer in levels {
@@ -525,18 +524,10 @@ fn cost_of_one_pending_yield() {
 /// `yields` pending Deferreds yielded one after the other, each fired while the coroutine
 /// waits on it.
 fn yield_each(yields: usize) {
-    {
-        let mut pending = Vec::with_capacity(yields);
-        let mut resolvers = Vec::with_capacity(yields);
-        for _ in 0..yields {
-            let (d, resolver) = Deferred::<u64>::new();
-            pending.push(d);
-            resolvers.push(resolver);
-        }
-        let sum = sum_all(pending);
-        for resolver in resolvers {
-            resolver.callback(1);
-        }
-        assert_eq!(success_result_of(sum), yields as u64);
+    let (pending, resolvers) = unfired(yields);
+    let sum = sum_all(pending);
+    for resolver in resolvers {
+        resolver.callback(1);
     }
+    assert_eq!(success_result_of(sum), yields as u64);
 }

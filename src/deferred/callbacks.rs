@@ -167,23 +167,25 @@ impl<T: 'static, S: Sides<T>> Callback for Queued<T, S> {
 }
 
 /// The chain's next result from what a step produced. A value goes back into the box the
-/// input came in, when there was one and it fits.
+/// input came in, when there was one (it is refilled if the type fits, and given up
+/// otherwise).
 #[inline]
 fn settle<U: 'static>(produced: Produced<U>, emptied: Option<ValueBox>) -> Next {
-    let outcome = match (produced, emptied) {
-        (Produced::Ready(Ok(value)), Some(emptied)) => Outcome::Value(emptied.refill(value)),
-        (Produced::Ready(Ok(value)), None) => Outcome::value(value),
-        (other, Some(emptied)) => {
-            emptied.discard();
-            return settle(other, None);
+    let (result, emptied) = match (produced, emptied) {
+        (Produced::Ready(Ok(value)), Some(emptied)) => {
+            return Next::Done(Outcome::Value(emptied.refill(value)))
         }
-        (Produced::Ready(Err(failure)), None) => Outcome::Failure(failure),
-        (Produced::Chain(inner), None) => match inner.take_result() {
-            Some(outcome) => outcome,
-            None => return Next::Wait(inner, None),
-        },
+        (Produced::Ready(result), emptied) => (result, emptied),
+        (Produced::Chain(inner), emptied) => {
+            emptied.into_iter().for_each(ValueBox::discard);
+            return match inner.take_result() {
+                Some(outcome) => Next::Done(outcome),
+                None => Next::Wait(inner, None),
+            };
+        }
     };
-    Next::Done(outcome)
+    emptied.into_iter().for_each(ValueBox::discard);
+    Next::Done(Outcome::from_result(result))
 }
 
 /// A callback that keeps the result's type and returns a plain `Result`: the common case,

@@ -499,7 +499,7 @@ impl<T: 'static> Deferred<T> {
     /// testing::assert_no_result(&d);
     /// ```
     pub fn controller(&mut self) -> Controller {
-        Controller::new(self.chain().clone())
+        Controller::new(self.chain())
     }
 
     /// Has this Deferred been fired (Twisted's `called`)? True while it waits on a Deferred

@@ -1,13 +1,9 @@
 //! The type-erased callback chain behind every shared `Deferred`, and the loop that runs it.
+//! Its states and invariants are in the [engine's docs](super).
 //!
-//! Invariants that keep this sound under reentrancy:
-//! - State lives in `Cell`s and is moved out and back, never borrowed across user code, so a
-//!   callback may add callbacks, fire, pause or cancel any chain (its own included).
-//! - While a chain runs, its result is held by the run loop and `running` is set: re-entrant
-//!   additions only queue, and the running loop picks them up in order.
-//! - Chains waiting on one another are walked with an explicit stack (as Twisted's
-//!   `_runCallbacks` does), never by recursion. An inner chain holds its outer through a
-//!   `Link` step; the outer only holds a `Weak` to the inner, for cancellation.
+//! An inner chain holds the outer one waiting on it through a `Link` step; the outer only
+//! holds a `Weak` to the inner, for cancellation: chains waiting on one another never keep
+//! each other alive in a cycle.
 
 use std::any::Any;
 use std::cell::Cell;
@@ -518,14 +514,9 @@ impl Chain {
                     }
                 }
                 Step::Link(target) => {
-                    let resumes_waiting = target.waits_on(&**self);
+                    // The result moves on; this chain keeps `()` (Twisted leaves `None`),
+                    // which costs no allocation.
                     let accepted = target.receive(&**self, outcome, unseen);
-                    if resumes_waiting && !self.has_steps() {
-                        // This chain was returned to the waiting one: no handle is left
-                        // to read it, so it keeps no result (and allocates no `()`).
-                        self.update_flags(|flags| flags.running = false);
-                        return Handed::To(target);
-                    }
                     outcome = Outcome::value(());
                     if accepted {
                         break Handed::To(target);

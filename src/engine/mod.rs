@@ -48,7 +48,7 @@
 //! | firing others | yes | result | yes | the Deferreds its last step fired run first; then it goes on |
 //! | waiting | yes | waiting on a chain | no | the awaited chain's link brings the result back; a cancel goes to the awaited chain |
 //! | a coroutine waiting | yes (`coroutine`: reads as not called) | waiting on a chain | no | the result resumes the coroutine's driver, its first step |
-//! | handed on | yes | empty | no | its result went through a link; nothing can read it |
+//! | taken | yes | empty | no | its result was taken (by its handle, or by a Deferred adopting it); a link leaves `()` instead |
 //!
 //! Invariants: a chain not `called` has an empty slot and takes its first result from
 //! whoever fires it; a `called` chain never takes another (a late resolver, or a link from a

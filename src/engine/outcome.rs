@@ -58,7 +58,8 @@ thread_local! {
 }
 
 impl ValueBox {
-    /// Boxes `value`, reusing this thread's spare box if it is one for `T`.
+    /// Boxes `value`, reusing this thread's spare box if it is one for `T`. A spare made for
+    /// another type is freed: the spare follows the type boxed last.
     #[inline]
     pub(crate) fn new<T: 'static>(value: T) -> Self {
         if is_zero_sized::<T>() {
@@ -102,7 +103,7 @@ impl ValueBox {
                 return self;
             }
         }
-        self.recycle();
+        self.discard();
         ValueBox::new(value)
     }
 
@@ -110,19 +111,14 @@ impl ValueBox {
     #[inline]
     pub(crate) fn into_value<T: 'static>(mut self) -> T {
         let value = self.take::<T>();
-        self.recycle();
+        self.discard();
         value
     }
 
-    /// Gives up this emptied box: it becomes the thread's spare.
+    /// Gives up this emptied box: it becomes the thread's spare (a box of nothing is not
+    /// worth keeping).
     #[inline]
     pub(crate) fn discard(self) {
-        self.recycle();
-    }
-
-    /// Keeps this emptied box as the thread's spare (a box of nothing is not worth keeping).
-    #[inline]
-    fn recycle(self) {
         if std::mem::size_of_val(&*self.0) != 0 {
             // While the thread exits, the spare may be gone: the box is then freed.
             let _ = SPARE.try_with(|spare| spare.set(Some(self.0)));

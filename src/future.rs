@@ -310,7 +310,10 @@ where
         };
         self.polling.set(false);
         if let Some(result) = finished {
-            self.future.borrow_mut().take();
+            let future = self.future.borrow_mut().take();
+            // The future is the user's: a `Drop` that panics is reported, and the task's
+            // books are still closed and its Deferred still fired.
+            crate::guard::dispose(future);
             TASKS.with(|tasks| tasks.borrow_mut().remove(&self.id));
             let resolver = self.resolver.borrow_mut().take();
             if let Some(resolver) = resolver {

@@ -235,7 +235,7 @@ where
 {
     let id = NEXT_TASK.fetch_add(1, Ordering::Relaxed);
     let (deferred, resolver) = Deferred::with_stopper(move |cancelled| {
-        cancelled.errback(CancelledError);
+        cancelled.errback(Failure::of_library(CancelledError));
         // Dropping the future drops (so cancels) whatever it was awaiting.
         let task = TASKS.with(|tasks| tasks.borrow_mut().remove(&id));
         drop(task);

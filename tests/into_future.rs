@@ -525,3 +525,18 @@ fn a_finished_future_whose_drop_panics_still_fires_its_deferred() {
     assert_eq!(success_result_of(result.unwrap()), 5);
 }
 
+
+/// Cancelling an `ensure_deferred` fails it with the library's `CancelledError`, which, like
+/// every failure the library makes, carries no backtrace, whatever `RUST_BACKTRACE` asks.
+#[test]
+fn the_cancelled_error_of_a_cancelled_future_carries_no_backtrace() {
+    let (awaited, _resolver) = Deferred::<u8>::new();
+    let result = ensure_deferred(awaited.into_future());
+    result.cancel();
+    let failure = failure_result_of(result);
+    assert!(failure.check::<CancelledError>());
+    assert_eq!(
+        failure.backtrace().status(),
+        std::backtrace::BacktraceStatus::Disabled
+    );
+}

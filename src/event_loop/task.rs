@@ -24,9 +24,9 @@ pub(super) fn deferred_from_task<T: Send + 'static>(
             Ok(result) => result,
             Err(error) if error.is_panic() => {
                 let panic = PanicError::from_panic(PanicSource::Task, error.into_panic());
-                Err(Failure::new(panic))
+                Err(Failure::of_library(panic))
             }
-            Err(_) => Err(Failure::new(CancelledError)),
+            Err(_) => Err(Failure::of_library(CancelledError)),
         };
         resolver.resolve(result);
     });

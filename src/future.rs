@@ -86,9 +86,10 @@ impl<T: 'static> Future for DeferredFuture<T> {
             Awaiting::Unpolled(deferred) => match deferred.take_result() {
                 Ok(result) => Poll::Ready(result),
                 Err(mut deferred) => {
+                    // The waker is left by `poll_waiting` below, once.
                     let slot = Rc::new(Slot {
                         result: RefCell::new(None),
-                        waker: RefCell::new(Some(cx.waker().clone())),
+                        waker: RefCell::new(None),
                     });
                     let controller = deferred.controller();
                     let filled = slot.clone();
@@ -157,7 +158,13 @@ impl<T: 'static> DeferredFuture<T> {
                 Poll::Ready(result)
             }
             None => {
-                *slot.waker.borrow_mut() = Some(cx.waker().clone());
+                // Polled again by the same task (the usual case): the waker held will do.
+                let mut waker = slot.waker.borrow_mut();
+                if !waker.as_ref().is_some_and(|held| held.will_wake(cx.waker())) {
+                    let replaced = waker.replace(cx.waker().clone());
+                    drop(waker);
+                    drop(replaced); // outside the borrow: a waker's drop is its own code
+                }
                 Poll::Pending
             }
         }

@@ -160,7 +160,10 @@ impl<T: 'static> DeferredFuture<T> {
             None => {
                 // Polled again by the same task (the usual case): the waker held will do.
                 let mut waker = slot.waker.borrow_mut();
-                if !waker.as_ref().is_some_and(|held| held.will_wake(cx.waker())) {
+                if !waker
+                    .as_ref()
+                    .is_some_and(|held| held.will_wake(cx.waker()))
+                {
                     let replaced = waker.replace(cx.waker().clone());
                     drop(waker);
                     drop(replaced); // outside the borrow: a waker's drop is its own code

@@ -525,7 +525,6 @@ fn a_finished_future_whose_drop_panics_still_fires_its_deferred() {
     assert_eq!(success_result_of(result.unwrap()), 5);
 }
 
-
 /// Cancelling an `ensure_deferred` fails it with the library's `CancelledError`, which, like
 /// every failure the library makes, carries no backtrace, whatever `RUST_BACKTRACE` asks.
 #[test]

@@ -5,8 +5,8 @@ use std::fmt;
 
 use super::Failure;
 
-/// A failure's traceback, from [`Failure::traceback`]: printing it allocates nothing unless a
-/// backtrace was captured.
+/// A failure's traceback, from [`Failure::traceback`]: printing it allocates only to list the
+/// `#[inline_callbacks]` functions it travelled out of (one list) and a captured backtrace.
 ///
 /// The layout, one item per line, is stable:
 ///

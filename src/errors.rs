@@ -150,7 +150,7 @@ thread_local! {
 
 /// Runs `f`; Deferreds abandoned meanwhile on this thread fail for `reason` (the event loop
 /// drops its tasks inside this, so their resolvers abandon with `LoopEnded`).
-#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+#[cfg(feature = "tokio")]
 pub(crate) fn abandoning_because<R>(reason: Abandonment, f: impl FnOnce() -> R) -> R {
     /// Restores the outer cause even if `f` panics.
     struct Restore(Abandonment);
@@ -259,12 +259,7 @@ impl PanicError {
         &self.message
     }
 
-    /// The panic of a task or thread job the event loop ran, from its payload.
-    #[cfg(feature = "tokio")]
-    pub(crate) fn from_payload(payload: Box<dyn Any + Send>) -> Self {
-        PanicError::from_panic(PanicSource::Task, payload)
-    }
-
+    /// The panic of `origin`, from its payload.
     pub(crate) fn from_panic(origin: PanicSource, payload: Box<dyn Any + Send>) -> Self {
         let message = match payload.downcast::<String>() {
             Ok(text) => *text,

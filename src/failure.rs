@@ -265,6 +265,17 @@ impl Failure {
         &self.inner.failure
     }
 
+    /// The error's sources, outermost first (the error itself not included).
+    fn sources(&self) -> impl Iterator<Item = &(dyn Error + 'static)> {
+        std::iter::successors(self.core().error.source(), |&cause| cause.source())
+    }
+
+    /// The backtrace, if one was captured: an empty one tells nothing worth showing.
+    pub(crate) fn captured_backtrace(&self) -> Option<&Backtrace> {
+        let backtrace = &self.core().backtrace;
+        (backtrace.status() == BacktraceStatus::Captured).then_some(backtrace)
+    }
+
     /// Is the wrapped error an `E`? Twisted's `Failure.check`.
     ///
     /// ```
@@ -614,10 +625,8 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.core().error)?;
         if f.alternate() {
-            let mut source = self.core().error.source();
-            while let Some(cause) = source {
+            for cause in self.sources() {
                 write!(f, ": {cause}")?;
-                source = cause.source();
             }
             for frame in self.inner.trail.frames() {
                 write!(f, "\n  in {frame}")?;
@@ -633,17 +642,15 @@ impl fmt::Debug for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let core = self.core();
         write!(f, "Failure {}: {}", core.type_name, core.error)?;
-        let mut source = core.error.source();
-        while let Some(cause) = source {
+        for cause in self.sources() {
             write!(f, "\n  caused by: {cause}")?;
-            source = cause.source();
         }
         write!(f, "\n  at {}", core.location)?;
         for frame in self.inner.trail.frames() {
             write!(f, "\n  in {frame}")?;
         }
-        if core.backtrace.status() == BacktraceStatus::Captured {
-            write!(f, "\n\nBacktrace:\n{}", core.backtrace)?;
+        if let Some(backtrace) = self.captured_backtrace() {
+            write!(f, "\n\nBacktrace:\n{backtrace}")?;
         }
         Ok(())
     }

@@ -86,9 +86,10 @@ impl<T: 'static> Future for DeferredFuture<T> {
             Awaiting::Unpolled(deferred) => match deferred.take_result() {
                 Ok(result) => Poll::Ready(result),
                 Err(mut deferred) => {
+                    // The waker is left by `poll_waiting` below, once.
                     let slot = Rc::new(Slot {
                         result: RefCell::new(None),
-                        waker: RefCell::new(Some(cx.waker().clone())),
+                        waker: RefCell::new(None),
                     });
                     let controller = deferred.controller();
                     let filled = slot.clone();
@@ -157,7 +158,16 @@ impl<T: 'static> DeferredFuture<T> {
                 Poll::Ready(result)
             }
             None => {
-                *slot.waker.borrow_mut() = Some(cx.waker().clone());
+                // Polled again by the same task (the usual case): the waker held will do.
+                let mut waker = slot.waker.borrow_mut();
+                if !waker
+                    .as_ref()
+                    .is_some_and(|held| held.will_wake(cx.waker()))
+                {
+                    let replaced = waker.replace(cx.waker().clone());
+                    drop(waker);
+                    drop(replaced); // outside the borrow: a waker's drop is its own code
+                }
                 Poll::Pending
             }
         }
@@ -235,7 +245,7 @@ where
 {
     let id = NEXT_TASK.fetch_add(1, Ordering::Relaxed);
     let (deferred, resolver) = Deferred::with_stopper(move |cancelled| {
-        cancelled.errback(CancelledError);
+        cancelled.errback(Failure::of_library(CancelledError));
         // Dropping the future drops (so cancels) whatever it was awaiting.
         let task = TASKS.with(|tasks| tasks.borrow_mut().remove(&id));
         drop(task);
@@ -310,7 +320,10 @@ where
         };
         self.polling.set(false);
         if let Some(result) = finished {
-            self.future.borrow_mut().take();
+            let future = self.future.borrow_mut().take();
+            // The future is the user's: a `Drop` that panics is reported, and the task's
+            // books are still closed and its Deferred still fired.
+            crate::guard::dispose(future);
             TASKS.with(|tasks| tasks.borrow_mut().remove(&self.id));
             let resolver = self.resolver.borrow_mut().take();
             if let Some(resolver) = resolver {

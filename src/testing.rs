@@ -172,12 +172,10 @@ impl Drop for UnhandledErrorGuard {
             return;
         }
         if std::thread::panicking() {
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "{}(the thread is already panicking: fail_on_unhandled does not panic again)",
+            unhandled::to_stderr(&format_args!(
+                "{}(the thread is already panicking: fail_on_unhandled does not panic again)\n",
                 Leaked(&reports)
-            );
+            ));
         } else {
             panic!("{}", Leaked(&reports));
         }

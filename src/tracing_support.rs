@@ -38,8 +38,6 @@ impl CallerSpan {
 
 #[cfg(feature = "tracing")]
 mod events {
-    use std::backtrace::{Backtrace, BacktraceStatus};
-
     use crate::debug::DebugInfo;
     use crate::failure::Failure;
 
@@ -66,7 +64,7 @@ mod events {
             tracing::Level::ERROR,
             "error.type" = failure.type_name(),
             error.message = failure.error_message(),
-            error.backtrace = captured(failure.backtrace()).map(tracing::field::display),
+            error.backtrace = failure.captured_backtrace().map(tracing::field::display),
             location = %failure.location(),
             async_frames = frames,
             created = created.map(|trace| tracing::field::display(trace.location())),
@@ -76,11 +74,6 @@ mod events {
             "Unhandled error in Deferred"
         );
         true
-    }
-
-    /// The backtrace, if one was captured (an empty one is no information).
-    fn captured(backtrace: &Backtrace) -> Option<&Backtrace> {
-        (backtrace.status() == BacktraceStatus::Captured).then_some(backtrace)
     }
 }
 

@@ -168,23 +168,9 @@ pub fn take_unhandled_error_hook() -> Option<UnhandledErrorHook> {
 }
 
 pub(crate) fn report(failure: Failure, debug: Option<DebugInfo>) {
-    let report = UnhandledError { failure, debug };
-    // At thread exit the captures may be gone already: the report then goes on to the hook.
-    let captured = CAPTURES
-        .try_with(|captures| match captures.try_borrow_mut() {
-            Ok(mut captures) => match captures.last_mut() {
-                Some(innermost) => {
-                    innermost.reports.push(report.clone());
-                    true
-                }
-                None => false,
-            },
-            Err(_) => false,
-        })
-        .unwrap_or(false);
-    if captured {
+    let Some(report) = to_capture(UnhandledError { failure, debug }) else {
         return;
-    }
+    };
     let hook = HOOK
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -200,6 +186,20 @@ pub(crate) fn report(failure: Failure, debug: Option<DebugInfo>) {
         }
         None => by_default(&report),
     }
+}
+
+/// Gives `report` to the innermost capture open on this thread, or back if none is open.
+/// At thread exit the captures may be gone already: the report then goes on to the hook.
+fn to_capture(report: UnhandledError) -> Option<UnhandledError> {
+    let mut report = Some(report);
+    let _ = CAPTURES.try_with(|captures| {
+        if let Ok(mut captures) = captures.try_borrow_mut() {
+            if let Some(innermost) = captures.last_mut() {
+                innermost.reports.extend(report.take());
+            }
+        }
+    });
+    report
 }
 
 /// Where a report goes when no hook is set: a `tracing` event if the feature is on and a
@@ -230,7 +230,7 @@ fn to_stderr_after(report: &UnhandledError, panicked: &Failure) {
 }
 
 /// The last resort: standard error, ignoring a failure to write (`eprint!` would panic).
-fn to_stderr(text: &dyn fmt::Display) {
+pub(crate) fn to_stderr(text: &dyn fmt::Display) {
     use std::io::Write;
     let _ = write!(std::io::stderr(), "{text}");
 }

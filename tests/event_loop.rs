@@ -407,3 +407,23 @@ fn ok_infers_without_annotations() {
     let parsed = react(|| defer_to_thread(|| Ok("x".parse::<u8>()?)));
     assert!(parsed.unwrap_err().check::<std::num::ParseIntError>());
 }
+
+/// A task's panic is made into a failure by the library, so, like every failure the library
+/// makes, it carries no backtrace, whatever `RUST_BACKTRACE` asks.
+#[test]
+fn a_spawned_futures_panic_carries_no_backtrace() {
+    let failure = react(|| {
+        spawn_deferred(async {
+            if true {
+                panic!("no trace");
+            }
+            Ok(0u8)
+        })
+    })
+    .unwrap_err();
+    assert!(failure.check::<PanicError>());
+    assert_eq!(
+        failure.backtrace().status(),
+        std::backtrace::BacktraceStatus::Disabled
+    );
+}

@@ -500,3 +500,42 @@ mod under_the_loop {
         );
     }
 }
+
+/// A future whose own `Drop` panics once it has finished: the library drops it, so the panic
+/// is reported as unhandled and the Deferred still gets the future's output.
+#[test]
+fn a_finished_future_whose_drop_panics_still_fires_its_deferred() {
+    struct PanicsOnDrop;
+    impl Future for PanicsOnDrop {
+        type Output = Result<u8, Failure>;
+        fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
+            Poll::Ready(Ok(5))
+        }
+    }
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("drop of a finished future");
+        }
+    }
+    let mut result = None;
+    let reports = capture_unhandled(|| result = Some(ensure_deferred(PanicsOnDrop)));
+    assert_eq!(reports.len(), 1);
+    let panic = reports[0].failure().downcast_ref::<PanicError>().unwrap();
+    assert_eq!(panic.message(), "drop of a finished future");
+    assert_eq!(success_result_of(result.unwrap()), 5);
+}
+
+/// Cancelling an `ensure_deferred` fails it with the library's `CancelledError`, which, like
+/// every failure the library makes, carries no backtrace, whatever `RUST_BACKTRACE` asks.
+#[test]
+fn the_cancelled_error_of_a_cancelled_future_carries_no_backtrace() {
+    let (awaited, _resolver) = Deferred::<u8>::new();
+    let result = ensure_deferred(awaited.into_future());
+    result.cancel();
+    let failure = failure_result_of(result);
+    assert!(failure.check::<CancelledError>());
+    assert_eq!(
+        failure.backtrace().status(),
+        std::backtrace::BacktraceStatus::Disabled
+    );
+}

@@ -139,15 +139,15 @@ impl<T: 'static> Deferred<T> {
     where
         T: Send,
     {
-        let inbox = match LoopInbox::current() {
-            Some(inbox) if loop_is_running() => inbox,
-            _ => {
+        let inbox = match LoopHandle::current() {
+            Ok(handle) => handle.inbox,
+            Err(not_running) => {
                 let remote = RemoteResolver {
                     id: 0,
                     inbox: None,
                     value: PhantomData,
                 };
-                return (Deferred::fail(LoopNotRunningError), remote);
+                return (Deferred::fail(not_running), remote);
             }
         };
         let id = NEXT_REMOTE.fetch_add(1, Ordering::Relaxed);
@@ -253,11 +253,8 @@ impl<T: Send + 'static> RemoteResolver<T> {
 impl<T: Send + 'static> Drop for RemoteResolver<T> {
     fn drop(&mut self) {
         let id = self.id;
-        self.send(move || {
-            if let Some(resolver) = take_waiting::<T>(id) {
-                drop(resolver); // unfired: the Deferred is abandoned
-            }
-        });
+        // Dropped unfired there: the Deferred is abandoned.
+        self.send(move || drop(take_waiting::<T>(id)));
     }
 }
 
@@ -285,8 +282,8 @@ fn take_waiting<T: 'static>(id: u64) -> Option<Resolver<T>> {
 }
 
 /// The loop has ended: every Deferred still waiting for its remote is abandoned (if anyone
-/// waits on it; the loop drops this inside its `LoopEnded` teardown). Dropped when the loop's run ends, even by a
-/// panic.
+/// waits on it; the loop drops this inside its `LoopEnded` teardown). Dropped when the
+/// loop's run ends, even by a panic.
 pub(super) struct EndRemotes;
 
 impl Drop for EndRemotes {

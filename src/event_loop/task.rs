@@ -1,7 +1,7 @@
 //! Tasks whose output fires a Deferred on the loop thread.
 
 use crate::deferred::Deferred;
-use crate::errors::{CancelledError, PanicError};
+use crate::errors::{CancelledError, PanicError, PanicSource};
 use crate::failure::Failure;
 
 use super::errors::LoopNotRunningError;
@@ -23,9 +23,10 @@ pub(super) fn deferred_from_task<T: Send + 'static>(
         let result = match task.await {
             Ok(result) => result,
             Err(error) if error.is_panic() => {
-                Err(Failure::new(PanicError::from_payload(error.into_panic())))
+                let panic = PanicError::from_panic(PanicSource::Task, error.into_panic());
+                Err(Failure::of_library(panic))
             }
-            Err(_) => Err(Failure::new(CancelledError)),
+            Err(_) => Err(Failure::of_library(CancelledError)),
         };
         resolver.resolve(result);
     });

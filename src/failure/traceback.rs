@@ -1,13 +1,12 @@
 //! A failure's traceback, Twisted's `getTraceback`: what went wrong, why, and the way it
 //! came, in the user's terms.
 
-use std::backtrace::BacktraceStatus;
 use std::fmt;
 
 use super::Failure;
 
-/// A failure's traceback, from [`Failure::traceback`]: printing it allocates nothing unless a
-/// backtrace was captured.
+/// A failure's traceback, from [`Failure::traceback`]: printing it allocates only to list the
+/// `#[inline_callbacks]` functions it travelled out of (one list) and a captured backtrace.
 ///
 /// The layout, one item per line, is stable:
 ///
@@ -44,19 +43,15 @@ impl<'a> Traceback<'a> {
 impl fmt::Display for Traceback<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let failure = self.failure;
-        let error = failure.error();
-        write!(f, "{}: {error}", failure.short_type_name())?;
-        let mut source = error.source();
-        while let Some(cause) = source {
+        write!(f, "{}: {}", failure.short_type_name(), failure.error())?;
+        for cause in failure.sources() {
             write!(f, "\n  caused by: {cause}")?;
-            source = cause.source();
         }
         write!(f, "\n  raised at {}", failure.location())?;
         for frame in failure.async_frames() {
             write!(f, "\n  in {frame}")?;
         }
-        let backtrace = failure.backtrace();
-        if backtrace.status() == BacktraceStatus::Captured {
+        if let Some(backtrace) = failure.captured_backtrace() {
             let text = backtrace.to_string();
             let mut frames = user_frames(&text).peekable();
             if frames.peek().is_some() {

@@ -476,6 +476,14 @@ impl DelayedCall {
     pub(super) fn upgrade(weak: &Weak<CallInner>) -> Option<DelayedCall> {
         weak.upgrade().map(|inner| DelayedCall { inner })
     }
+
+    /// Cancels the call `weak` points to, if it is still there and active: for a timer held
+    /// weakly (its clock owns the call, whose function owns the timer's holder).
+    pub(super) fn cancel_weak(weak: &Weak<CallInner>) {
+        if let Some(call) = DelayedCall::upgrade(weak) {
+            let _ = call.cancel(); // run or cancelled already: nothing left to cancel
+        }
+    }
 }
 
 impl PartialEq for DelayedCall {

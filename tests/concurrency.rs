@@ -869,3 +869,12 @@ fn queue_pending_survives_a_panicking_clone() {
     assert_eq!(taken, ["a", "reenters", "c"]);
     assert!(queue.is_empty());
 }
+
+/// A queue's stream is `Unpin` whatever its values are, so `StreamExt::next` takes it as it
+/// is, unpinned.
+#[cfg(feature = "futures")]
+#[test]
+fn a_queue_stream_is_unpin_for_any_value() {
+    fn assert_unpin<S: Unpin>() {}
+    assert_unpin::<deferreds::QueueStream<std::marker::PhantomPinned>>();
+}

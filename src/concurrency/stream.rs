@@ -81,9 +81,6 @@ pub struct QueueStream<T: 'static> {
     pending: Option<DeferredFuture<T>>,
 }
 
-// The pending get is a `DeferredFuture`, itself `Unpin`.
-impl<T: 'static> Unpin for QueueStream<T> {}
-
 impl<T: 'static> Stream for QueueStream<T> {
     type Item = Result<T, QueueUnderflow>;
 

@@ -11,6 +11,7 @@ use crate::deferred::Deferred;
 use crate::engine::{Chain, Fires};
 use crate::errors::AbandonedError;
 use crate::failure::Failure;
+use crate::guard::dispose;
 
 /// How a combinator turns its inputs' results into its own.
 pub(super) trait Collector<T>: Sized + 'static {
@@ -279,6 +280,7 @@ impl<T: 'static, C: Collector<T>> Combined<T, C> {
             // Decided already: the result is not needed. An input abandoned now (its resolver
             // dropped unfired) has nobody waiting for it any more, so, as for any Deferred
             // nobody waits for, its abandonment is not reported.
+            dispose(result);
             return kept.filter(|failure| !failure.check::<AbandonedError>());
         };
         let reported = self
@@ -291,7 +293,9 @@ impl<T: 'static, C: Collector<T>> Combined<T, C> {
         self.remaining.set(remaining);
         let outcome = match collector.record(index, result) {
             Some(outcome) => {
-                drop(collector);
+                // The results it holds are not needed; a `Drop` that panics must not keep
+                // the combined Deferred from firing.
+                dispose(collector);
                 outcome
             }
             None if remaining == 0 => collector.finish(),

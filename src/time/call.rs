@@ -6,6 +6,8 @@ use std::hash::{Hash, Hasher};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
+use crate::guard::dispose;
+
 /// Why a [`DelayedCall`] cannot be cancelled, moved or run: it already ran, or it was
 /// cancelled (Twisted's `AlreadyCalled` and `AlreadyCancelled`).
 ///
@@ -189,6 +191,14 @@ pub(super) struct CallInner {
     place: Cell<Place>,
 }
 
+/// A call dropped unrun (its clock gone, or its last handle dropped) drops its function: a
+/// `Drop` that panics is reported, not unwound through whoever dropped the call.
+impl Drop for CallInner {
+    fn drop(&mut self) {
+        dispose(self.func.take());
+    }
+}
+
 /// Where a [`TestClock`](crate::TestClock) keeps a call: its key in the clock's running
 /// order as of the clock's last sort, and whether it was moved since (and awaits the next).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -349,7 +359,7 @@ impl DelayedCall {
     pub fn cancel(&self) -> Result<(), DelayedCallError> {
         let func = self.cancel_keeping_function()?;
         // Dropped last, with no borrow held: it may own anything, Deferreds included.
-        drop(func);
+        dispose(func);
         Ok(())
     }
 
@@ -465,6 +475,14 @@ impl DelayedCall {
 
     pub(super) fn upgrade(weak: &Weak<CallInner>) -> Option<DelayedCall> {
         weak.upgrade().map(|inner| DelayedCall { inner })
+    }
+
+    /// Cancels the call `weak` points to, if it is still there and active: for a timer held
+    /// weakly (its clock owns the call, whose function owns the timer's holder).
+    pub(super) fn cancel_weak(weak: &Weak<CallInner>) {
+        if let Some(call) = DelayedCall::upgrade(weak) {
+            let _ = call.cancel(); // run or cancelled already: nothing left to cancel
+        }
     }
 }
 

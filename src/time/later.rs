@@ -208,10 +208,8 @@ where
     // Weak: the clock owns the call, and the call's function owns a handle to this chain.
     let timer = call.downgrade();
     d.add_both(move |result| {
-        if let Some(call) = DelayedCall::upgrade(&timer) {
-            // Fired in time (or cancelled by someone else): no late cancellation.
-            let _ = call.cancel();
-        }
+        // Fired in time (or cancelled by someone else): no late cancellation.
+        DelayedCall::cancel_weak(&timer);
         match timed_out.get() {
             true => on_timeout(result, timeout),
             false => result,

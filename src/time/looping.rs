@@ -333,7 +333,7 @@ impl LoopingCall {
             Phase::Scheduled(call) => call.clone(),
             _ => return Err(NotRunningError),
         };
-        cancel_timer(&call);
+        DelayedCall::cancel_weak(&call);
         shared.finish(Ok(()));
         Ok(())
     }
@@ -363,7 +363,7 @@ impl LoopingCall {
             } => return Ok(()),
             _ => return Err(NotRunningError),
         };
-        cancel_timer(&call);
+        DelayedCall::cancel_weak(&call);
         let now = shared.clock.seconds();
         shared.started_at.set(now);
         shared.schedule_from(now);
@@ -441,12 +441,6 @@ impl LoopingCall {
 /// The function's outcome as a Deferred of `()`, a panic included.
 fn outcome<R: CallbackOutput>(f: impl FnOnce() -> R) -> Deferred<()> {
     maybe_deferred(f).add_callback(|_| Ok(()))
-}
-
-fn cancel_timer(call: &Weak<CallInner>) {
-    if let Some(call) = DelayedCall::upgrade(call) {
-        let _ = call.cancel();
-    }
 }
 
 /// Nanoseconds, signed: times before the start count negative intervals. A `Duration`'s
@@ -545,7 +539,7 @@ impl Shared {
         let phase = self.phase.replace(Phase::Finished);
         let ours = self.resolver.take();
         match phase {
-            Phase::Scheduled(call) => cancel_timer(&call),
+            Phase::Scheduled(call) => DelayedCall::cancel_weak(&call),
             // Its outcome is ignored now that the loop is finished.
             Phase::Running {
                 awaiting: Some(work),

@@ -152,15 +152,7 @@ thread_local! {
 /// drops its tasks inside this, so their resolvers abandon with `LoopEnded`).
 #[cfg(feature = "tokio")]
 pub(crate) fn abandoning_because<R>(reason: Abandonment, f: impl FnOnce() -> R) -> R {
-    /// Restores the outer cause even if `f` panics.
-    struct Restore(Abandonment);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let _ = CAUSE.try_with(|cause| cause.set(self.0));
-        }
-    }
-    let _restore = Restore(CAUSE.with(|cause| cause.replace(reason)));
-    f()
+    crate::guard::with_cell_set(&CAUSE, reason, f)
 }
 
 /// A callback returned the very Deferred it was added to, so the chain would wait on itself

@@ -44,3 +44,27 @@ fn dispose_slow<V>(value: V) {
         crate::unhandled::report(failure, None);
     }
 }
+
+/// Runs `f` with the thread-local `cell` set to `value`, and sets it back to what it was
+/// afterwards, even if `f` panics (a counter of nesting, a cause in effect). While the
+/// thread exits and the thread-local is gone, `f` just runs.
+pub(crate) fn with_cell_set<V: Copy + 'static, R>(
+    cell: &'static std::thread::LocalKey<std::cell::Cell<V>>,
+    value: V,
+    f: impl FnOnce() -> R,
+) -> R {
+    /// Puts the value before back when dropped.
+    struct Restore<V: Copy + 'static> {
+        cell: &'static std::thread::LocalKey<std::cell::Cell<V>>,
+        before: V,
+    }
+    impl<V: Copy + 'static> Drop for Restore<V> {
+        fn drop(&mut self) {
+            let _ = self.cell.try_with(|cell| cell.set(self.before));
+        }
+    }
+    let _restore = cell
+        .try_with(|current| current.replace(value))
+        .map(|before| Restore { cell, before });
+    f()
+}

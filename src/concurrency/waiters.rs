@@ -156,28 +156,14 @@ pub(super) fn hand_off<V: 'static>(
         LATER.with(|later| later.borrow_mut().push_back(Box::new(fire)));
         return;
     }
-    let _depth = Nested::enter(depth);
-    fire();
-    // Only the hand-off just below the limit finds any: it runs them, one at a time.
-    while let Some(next) = LATER.with(|later| later.borrow_mut().pop_front()) {
-        next();
-    }
-}
-
-/// Counts a running hand-off; restores the count even if a hand-off panics.
-struct Nested(u32);
-
-impl Nested {
-    fn enter(depth: u32) -> Self {
-        DEPTH.with(|current| current.set(depth + 1));
-        Nested(depth)
-    }
-}
-
-impl Drop for Nested {
-    fn drop(&mut self) {
-        DEPTH.with(|current| current.set(self.0));
-    }
+    // Counts this hand-off as running (the count comes back even if a hand-off panics).
+    crate::guard::with_cell_set(&DEPTH, depth + 1, || {
+        fire();
+        // Only the hand-off just below the limit finds any: it runs them, one at a time.
+        while let Some(next) = LATER.with(|later| later.borrow_mut().pop_front()) {
+            next();
+        }
+    });
 }
 
 #[cfg(test)]

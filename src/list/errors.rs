@@ -162,16 +162,8 @@ impl Nested<'_> {
         if depth >= SHOWN_NESTING {
             return f.write_str("…");
         }
-        /// Restores the depth even if a user error's `Display` panics.
-        struct Restore(u32);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                NESTING.set(self.0);
-            }
-        }
-        let _restore = Restore(depth);
-        NESTING.set(depth + 1);
-        inner(f)
+        // Restored even if a user error's `Display` panics.
+        crate::guard::with_cell_set(&NESTING, depth + 1, || inner(f))
     }
 }
 

@@ -10,22 +10,13 @@
 //! that is a `Controller`.
 
 use std::cell::{Cell, RefCell};
-use std::fmt;
 use std::rc::Rc;
 
 use deferreds::testing::{assert_no_result, failure_result_of, success_result_of};
 use deferreds::{CancelledError, Controller, Deferred, Failure, Resolver};
 
-#[derive(Debug)]
-struct GenericError;
-
-impl fmt::Display for GenericError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("generic error")
-    }
-}
-
-impl std::error::Error for GenericError {}
+mod support;
+use support::GenericError;
 
 type Log<T> = Rc<RefCell<Vec<T>>>;
 

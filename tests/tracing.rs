@@ -107,17 +107,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
 
 mod support;
 use support::process_wide::serial;
-
-#[derive(Debug)]
-struct ZeroDivisionError;
-
-impl fmt::Display for ZeroDivisionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("division by zero")
-    }
-}
-
-impl std::error::Error for ZeroDivisionError {}
+use support::ZeroDivisionError;
 
 /// The fields whose presence does not depend on the environment (`error.backtrace` is there
 /// only if `RUST_BACKTRACE` asks for backtraces).

@@ -1,4 +1,4 @@
-//! What several test files share: a log of what ran, in order, and a plain error type.
+//! What several test files share: a log of what ran, in order, and plain error types.
 // Each test file is its own crate and uses only part of this.
 #![allow(dead_code)]
 
@@ -17,6 +17,16 @@ pub fn note(log: &Log, entry: impl Into<String>) {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Oops(pub &'static str);
+
+/// An error of its own type with a fixed message, like Twisted's test exceptions.
+#[derive(Debug, thiserror::Error)]
+#[error("generic error")]
+pub struct GenericError;
+
+/// Python's `ZeroDivisionError`, which Twisted's logging tests raise.
+#[derive(Debug, thiserror::Error)]
+#[error("division by zero")]
+pub struct ZeroDivisionError;
 
 /// The unhandled-error hook and the debugging switch are process-wide: a test that sets
 /// either holds this, and finds and leaves both off.

@@ -16,13 +16,8 @@ use deferreds::testing::{assert_no_result, failure_result_of, success_result_of}
 use deferreds::{CancelledError, Controller, Deferred, Failure, Resolver};
 
 mod support;
+use support::values::{log, Log};
 use support::GenericError;
-
-type Log<T> = Rc<RefCell<Vec<T>>>;
-
-fn log<T>() -> Log<T> {
-    Rc::new(RefCell::new(Vec::new()))
-}
 
 fn counter() -> Rc<Cell<u32>> {
     Rc::new(Cell::new(0))

@@ -22,15 +22,12 @@ use deferreds::{
     FirstError, PanicError, Resolver, UnhandledError,
 };
 
+mod support;
+use support::values::{log, Log};
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
 struct GenericError(&'static str);
-
-type Log<T> = Rc<RefCell<Vec<T>>>;
-
-fn log<T>() -> Log<T> {
-    Rc::new(RefCell::new(Vec::new()))
-}
 
 /// Records what `d` fires with (before anything after it sees it) and passes it on.
 fn recorded<T: Clone + 'static>(d: Deferred<T>) -> (Deferred<T>, Log<Result<T, Failure>>) {

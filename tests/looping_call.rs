@@ -13,19 +13,9 @@ use deferreds::{
     PanicError, Resolver, TestClock,
 };
 
-fn secs(n: u64) -> Duration {
-    Duration::from_secs(n)
-}
-
-fn millis(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-type Log<T> = Rc<RefCell<Vec<T>>>;
-
-fn log<T>() -> Log<T> {
-    Rc::new(RefCell::new(Vec::new()))
-}
+mod support;
+use support::values::{log, Log};
+use support::{millis, secs};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

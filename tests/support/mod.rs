@@ -1,9 +1,11 @@
-//! What several test files share: a log of what ran, in order, and plain error types.
+//! What several test files share: a log of what ran, in order, plain error types, and short
+//! ways to write clock times.
 // Each test file is its own crate and uses only part of this.
 #![allow(dead_code)]
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Duration;
 
 /// What the callbacks of a test did, in order.
 pub type Log = Rc<RefCell<Vec<String>>>;
@@ -11,6 +13,30 @@ pub type Log = Rc<RefCell<Vec<String>>>;
 /// Records `entry` in `log`.
 pub fn note(log: &Log, entry: impl Into<String>) {
     log.borrow_mut().push(entry.into());
+}
+
+/// `n` seconds.
+pub fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// `n` milliseconds.
+pub fn millis(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// A log whose entries are values other than strings (times, counts, pairs), in order.
+pub mod values {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// What a test recorded, in order.
+    pub type Log<T> = Rc<RefCell<Vec<T>>>;
+
+    /// An empty log.
+    pub fn log<T>() -> Log<T> {
+        Rc::default()
+    }
 }
 
 /// A plain error with a message.

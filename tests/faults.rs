@@ -16,7 +16,7 @@ use deferreds::{
     add_timeout, inline_callbacks, AbandonedError, CancelledError, Deferred, Failure, PanicError,
     Resolver, SelfWaitError, TestClock, TimeoutError, UnhandledError,
 };
-use support::{note, Log};
+use support::{note, panic_messages, Log};
 
 /// Panics when dropped: a value a callback captured.
 struct PanicsOnDrop(&'static str);
@@ -101,17 +101,10 @@ fn every_kind_of_skipped_step_is_dropped_under_guard() {
         });
     let reports = capture_unhandled(|| resolver.errback(Failure::msg("boom")));
     assert_eq!(*log.borrow(), ["errback: boom"]);
-    let messages: Vec<_> = reports
-        .iter()
-        .map(|r| {
-            r.failure()
-                .downcast_ref::<PanicError>()
-                .unwrap()
-                .message()
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(messages, ["first", "second", "unused errback"]);
+    assert_eq!(
+        panic_messages(&reports),
+        ["first", "second", "unused errback"]
+    );
     assert_eq!(success_result_of(d), 0);
 
     let errback_guard = PanicsOnDrop("skipped errback");

@@ -23,6 +23,7 @@ use deferreds::{
 };
 
 mod support;
+use support::panic_messages;
 use support::values::{log, Log};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -604,18 +605,6 @@ fn cancelling_reaches_the_deferred_an_input_waits_on() {
 /// An input whose canceller panics.
 fn panicking_canceller<T: 'static>() -> (Deferred<T>, Resolver<T>) {
     Deferred::with_canceller(|_| panic!("canceller failed"))
-}
-
-fn panic_messages(reports: &[UnhandledError]) -> Vec<String> {
-    (reports.iter())
-        .map(|r| {
-            r.failure()
-                .downcast_ref::<PanicError>()
-                .unwrap()
-                .message()
-                .to_owned()
-        })
-        .collect()
 }
 
 /// An input whose canceller panics does not keep the cancelled list waiting (Twisted's

@@ -39,6 +39,18 @@ pub mod values {
     }
 }
 
+/// The messages of the reports' `PanicError`s, in the order they were made; every report must
+/// be of a panic.
+pub fn panic_messages(reports: &[deferreds::UnhandledError]) -> Vec<String> {
+    reports
+        .iter()
+        .map(|report| {
+            let panic = report.failure().downcast_ref::<deferreds::PanicError>();
+            panic.expect("the report of a panic").message().to_owned()
+        })
+        .collect()
+}
+
 /// A plain error with a message.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

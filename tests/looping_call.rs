@@ -755,7 +755,7 @@ fn a_function_holding_its_own_loop_is_released_on_stop() {
     clock.pump(&[secs(1); 2]);
     assert!(!dropped.get());
     let dropped_when_fired = Rc::new(Cell::new(None));
-    let _ = stopped.add_callback({
+    let fired = stopped.add_callback({
         let (dropped, dropped_when_fired) = (dropped.clone(), dropped_when_fired.clone());
         move |()| {
             dropped_when_fired.set(Some(dropped.get()));
@@ -763,6 +763,7 @@ fn a_function_holding_its_own_loop_is_released_on_stop() {
         }
     });
     lc.stop().unwrap();
+    success_result_of(fired);
     assert_eq!(dropped_when_fired.get(), Some(true));
 }
 

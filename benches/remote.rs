@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use deferreds::{ensure_deferred, gather_results, react, spawn_deferred, Deferred, Failure};
+use tokio::sync::oneshot;
 
 const BATCH: usize = 1000;
 
@@ -41,10 +42,10 @@ fn on_the_loop(iters: u64, batch: Batch) -> Duration {
     .unwrap()
 }
 
-fn oneshot_floor(worker: &mpsc::Sender<Work>) -> Deferred<()> {
-    let (senders, receivers): (Vec<_>, Vec<_>) = (0..BATCH)
-        .map(|_| tokio::sync::oneshot::channel::<u64>())
-        .unzip();
+/// A batch of oneshot channels whose senders the worker fires; their receivers.
+fn oneshots_fired_by(worker: &mpsc::Sender<Work>) -> Vec<oneshot::Receiver<u64>> {
+    let (senders, receivers): (Vec<_>, Vec<_>) =
+        (0..BATCH).map(|_| oneshot::channel::<u64>()).unzip();
     worker
         .send(Box::new(move || {
             for (n, sender) in senders.into_iter().enumerate() {
@@ -52,6 +53,19 @@ fn oneshot_floor(worker: &mpsc::Sender<Work>) -> Deferred<()> {
             }
         }))
         .unwrap();
+    receivers
+}
+
+/// Fires once every Deferred of the batch has, its values kept from the optimiser.
+fn gathered(deferreds: impl IntoIterator<Item = Deferred<u64>>) -> Deferred<()> {
+    gather_results(deferreds).add_callback(|values| {
+        criterion::black_box(values);
+        Ok(())
+    })
+}
+
+fn oneshot_floor(worker: &mpsc::Sender<Work>) -> Deferred<()> {
+    let receivers = oneshots_fired_by(worker);
     let waited = tokio::task::spawn_local(async move {
         for receiver in receivers {
             criterion::black_box(receiver.await.unwrap());
@@ -70,30 +84,16 @@ fn remote(worker: &mpsc::Sender<Work>) -> Deferred<()> {
             }
         }))
         .unwrap();
-    gather_results(deferreds).add_callback(|values| {
-        criterion::black_box(values);
-        Ok(())
-    })
+    gathered(deferreds)
 }
 
 fn spawned_oneshot(worker: &mpsc::Sender<Work>) -> Deferred<()> {
-    let (senders, receivers): (Vec<_>, Vec<_>) = (0..BATCH)
-        .map(|_| tokio::sync::oneshot::channel::<u64>())
-        .unzip();
-    worker
-        .send(Box::new(move || {
-            for (n, sender) in senders.into_iter().enumerate() {
-                sender.send(n as u64).unwrap();
-            }
-        }))
-        .unwrap();
-    let deferreds = receivers
-        .into_iter()
-        .map(|receiver| spawn_deferred(async move { receiver.await.map_err(Failure::new) }));
-    gather_results(deferreds).add_callback(|values| {
-        criterion::black_box(values);
-        Ok(())
-    })
+    let receivers = oneshots_fired_by(worker);
+    gathered(
+        receivers
+            .into_iter()
+            .map(|receiver| spawn_deferred(async move { receiver.await.map_err(Failure::new) })),
+    )
 }
 
 fn fire_from_thread(c: &mut Criterion) {

@@ -10,28 +10,14 @@
 //! that is a `Controller`.
 
 use std::cell::{Cell, RefCell};
-use std::fmt;
 use std::rc::Rc;
 
 use deferreds::testing::{assert_no_result, failure_result_of, success_result_of};
 use deferreds::{CancelledError, Controller, Deferred, Failure, Resolver};
 
-#[derive(Debug)]
-struct GenericError;
-
-impl fmt::Display for GenericError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("generic error")
-    }
-}
-
-impl std::error::Error for GenericError {}
-
-type Log<T> = Rc<RefCell<Vec<T>>>;
-
-fn log<T>() -> Log<T> {
-    Rc::new(RefCell::new(Vec::new()))
-}
+mod support;
+use support::values::{log, Log};
+use support::GenericError;
 
 fn counter() -> Rc<Cell<u32>> {
     Rc::new(Cell::new(0))

@@ -17,19 +17,9 @@ use deferreds::{
     DelayedCallError, Failure, PanicError, TestClock,
 };
 
-fn secs(n: u64) -> Duration {
-    Duration::from_secs(n)
-}
-
-fn millis(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-type Log<T> = Rc<RefCell<Vec<T>>>;
-
-fn log<T>() -> Log<T> {
-    Rc::new(RefCell::new(Vec::new()))
-}
+mod support;
+use support::values::{log, Log};
+use support::{millis, secs};
 
 /// Schedules a call that records `(name, clock time in ms)` when it runs.
 fn log_time(

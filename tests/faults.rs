@@ -14,9 +14,9 @@ use deferreds::testing::{
 };
 use deferreds::{
     add_timeout, inline_callbacks, AbandonedError, CancelledError, Deferred, Failure, PanicError,
-    SelfWaitError, TestClock, TimeoutError, UnhandledError,
+    Resolver, SelfWaitError, TestClock, TimeoutError, UnhandledError,
 };
-use support::{note, Log};
+use support::{note, panic_messages, Log};
 
 /// Panics when dropped: a value a callback captured.
 struct PanicsOnDrop(&'static str);
@@ -47,11 +47,9 @@ fn recording_errback(log: &Log) -> impl FnOnce(Failure) -> Result<u8, Failure> {
     }
 }
 
-/// A failure skips a callback whose captured value panics when dropped: the failure still
-/// reaches the next errback, and the panic is reported.
-#[test]
-fn a_skipped_callback_that_panics_on_drop_does_not_lose_the_failure() {
-    let log = Log::default();
+/// A pending chain: a callback holding a value that panics (`skipped`) when dropped, then
+/// `recording_errback`.
+fn skipped_drop_panics_then_errback(log: &Log) -> (Deferred<u8>, Resolver<u8>) {
     let (d, resolver) = Deferred::<u8>::new();
     let guard = PanicsOnDrop("skipped");
     let d = d
@@ -59,7 +57,16 @@ fn a_skipped_callback_that_panics_on_drop_does_not_lose_the_failure() {
             let _kept = &guard;
             Ok(n)
         })
-        .add_errback(recording_errback(&log));
+        .add_errback(recording_errback(log));
+    (d, resolver)
+}
+
+/// A failure skips a callback whose captured value panics when dropped: the failure still
+/// reaches the next errback, and the panic is reported.
+#[test]
+fn a_skipped_callback_that_panics_on_drop_does_not_lose_the_failure() {
+    let log = Log::default();
+    let (d, resolver) = skipped_drop_panics_then_errback(&log);
     let reports = capture_unhandled(|| resolver.errback(Failure::msg("boom")));
     assert_eq!(*log.borrow(), ["errback: boom"]);
     assert_drop_panic(&reports, "skipped");
@@ -94,17 +101,10 @@ fn every_kind_of_skipped_step_is_dropped_under_guard() {
         });
     let reports = capture_unhandled(|| resolver.errback(Failure::msg("boom")));
     assert_eq!(*log.borrow(), ["errback: boom"]);
-    let messages: Vec<_> = reports
-        .iter()
-        .map(|r| {
-            r.failure()
-                .downcast_ref::<PanicError>()
-                .unwrap()
-                .message()
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(messages, ["first", "second", "unused errback"]);
+    assert_eq!(
+        panic_messages(&reports),
+        ["first", "second", "unused errback"]
+    );
     assert_eq!(success_result_of(d), 0);
 
     let errback_guard = PanicsOnDrop("skipped errback");
@@ -123,14 +123,7 @@ fn every_kind_of_skipped_step_is_dropped_under_guard() {
 #[test]
 fn abandonment_passes_a_callback_that_panics_on_drop() {
     let log = Log::default();
-    let (d, resolver) = Deferred::<u8>::new();
-    let guard = PanicsOnDrop("skipped");
-    let d = d
-        .add_callback(move |n| {
-            let _kept = &guard;
-            Ok(n)
-        })
-        .add_errback(recording_errback(&log));
+    let (d, resolver) = skipped_drop_panics_then_errback(&log);
     let reports = capture_unhandled(|| drop(resolver));
     assert_eq!(log.borrow().len(), 1);
     assert!(log.borrow()[0].contains("can never fire"));

@@ -285,6 +285,14 @@ fn logged_input(
     Deferred::with_canceller(move |_| log.borrow_mut().push(format!("cancel {name}")))
 }
 
+/// A `Gather` that consumes its inputs' errors and cancels the rest at the first failure.
+fn consuming_and_cancelling(inputs: Vec<Deferred<u8>>) -> Deferred<Vec<u8>> {
+    Gather::new(inputs)
+        .consume_errors(true)
+        .cancel_on_failure(true)
+        .run()
+}
+
 /// The messages of the reports, in the order they were made.
 fn messages(reports: &[deferreds::UnhandledError]) -> Vec<String> {
     reports
@@ -336,10 +344,7 @@ fn gather_consume_errors_consumes_every_failure() {
 #[test]
 fn gather_consuming_errors_gathers_values() {
     let (d0, r0) = Deferred::<u8>::new();
-    let gathered = Gather::new(vec![d0, Deferred::succeed(2)])
-        .consume_errors(true)
-        .cancel_on_failure(true)
-        .run();
+    let gathered = consuming_and_cancelling(vec![d0, Deferred::succeed(2)]);
     assert_no_result(&gathered);
     r0.callback(1);
     assert_eq!(success_result_of(gathered), [1, 2]);
@@ -357,14 +362,12 @@ fn gather_cancel_on_failure_cancels_the_rest_in_order() {
         let (d2, r2) = logged_input(&log, "d2");
         let (d3, _r3) = logged_input(&log, "d3");
         let record = log.clone();
-        let gathered = Gather::new(vec![d0, d1, d2, d3])
-            .consume_errors(true)
-            .cancel_on_failure(true)
-            .run()
-            .add_errback(move |failure| -> Result<Vec<u8>, Failure> {
+        let gathered = consuming_and_cancelling(vec![d0, d1, d2, d3]).add_errback(
+            move |failure| -> Result<Vec<u8>, Failure> {
                 record.borrow_mut().push(format!("gathered: {failure}"));
                 Err(failure)
-            });
+            },
+        );
         r2.callback(2); // a success: nothing happens
         assert!(log.borrow().is_empty());
         let first = Failure::new(GenericError("first"));
@@ -415,10 +418,7 @@ fn gather_cancel_on_failure_with_an_input_failed_from_the_start() {
         let (d0, _r0) = logged_input(&log, "d0");
         let failed: Deferred<u8> = Deferred::fail(GenericError("early"));
         let (d2, _r2) = logged_input(&log, "d2");
-        let gathered = Gather::new(vec![d0, failed, d2])
-            .consume_errors(true)
-            .cancel_on_failure(true)
-            .run();
+        let gathered = consuming_and_cancelling(vec![d0, failed, d2]);
         let failure = failure_result_of(gathered);
         assert_eq!(failure.to_string(), "FirstError[#1, early]");
     });
@@ -434,10 +434,7 @@ fn gather_cancel_on_failure_ignores_what_cancellers_fire() {
         let (d0, _r0) = Deferred::<u8>::with_canceller(|r| r.callback(7));
         let (d1, r1) = Deferred::<u8>::new();
         let (d2, _r2) = Deferred::<u8>::with_canceller(|r| r.errback(GenericError("own")));
-        let gathered = Gather::new(vec![d0, d1, d2])
-            .consume_errors(true)
-            .cancel_on_failure(true)
-            .run();
+        let gathered = consuming_and_cancelling(vec![d0, d1, d2]);
         r1.errback(GenericError("first"));
         let failure = failure_result_of(gathered);
         assert_eq!(failure.to_string(), "FirstError[#1, first]");
@@ -454,10 +451,7 @@ fn gather_cancel_on_failure_survives_a_panicking_canceller() {
         let (d0, _r0) = Deferred::<u8>::with_canceller(|_| panic!("canceller failed"));
         let (d1, r1) = Deferred::<u8>::new();
         let (d2, _r2) = logged_input(&log, "d2");
-        let gathered = Gather::new(vec![d0, d1, d2])
-            .consume_errors(true)
-            .cancel_on_failure(true)
-            .run();
+        let gathered = consuming_and_cancelling(vec![d0, d1, d2]);
         r1.errback(GenericError("first"));
         let failure = failure_result_of(gathered);
         assert_eq!(failure.to_string(), "FirstError[#1, first]");
@@ -475,10 +469,7 @@ fn gather_cancel_on_failure_and_cancelling_by_hand() {
     let reports = capture_unhandled(|| {
         let (d0, _r0) = logged_input(&log, "d0");
         let (d1, _r1) = logged_input(&log, "d1");
-        let gathered = Gather::new(vec![d0, d1])
-            .consume_errors(true)
-            .cancel_on_failure(true)
-            .run();
+        let gathered = consuming_and_cancelling(vec![d0, d1]);
         gathered.cancel();
         let failure = failure_result_of(gathered);
         let first = failure.downcast_ref::<FirstError>().unwrap();
@@ -508,10 +499,7 @@ fn gather_cancel_on_failure_reaches_inline_callbacks_bodies() {
     let log = Rc::new(RefCell::new(Vec::new()));
     let (wait, _fire) = Deferred::<u8>::new();
     let (broken, fire_broken) = Deferred::<u8>::new();
-    let gathered = Gather::new(vec![fetch(wait, log.clone()), broken])
-        .consume_errors(true)
-        .cancel_on_failure(true)
-        .run();
+    let gathered = consuming_and_cancelling(vec![fetch(wait, log.clone()), broken]);
     fire_broken.errback(GenericError("down"));
     assert_eq!(
         failure_result_of(gathered).to_string(),

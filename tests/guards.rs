@@ -55,14 +55,23 @@ fn logged<T: 'static>(body: Deferred<T>, log: &Log) -> Deferred<T> {
     })
 }
 
+/// A `hold_lock_while(work)` body, `logged`, and a waiter next in line for the lock after it.
+fn body_then_next(
+    lock: &DeferredLock,
+    log: &Log,
+    work: Deferred<&'static str>,
+) -> (Deferred<&'static str>, Deferred<()>) {
+    let body = logged(hold_lock_while(lock.clone(), work, log.clone()), log);
+    (body, next_in_line(lock, log, "next"))
+}
+
 /// Success: the guard releases when the body returns, before the outer Deferred fires, and
 /// the next in line gets the lock then.
 #[test]
 fn a_guard_releases_when_the_body_returns() {
     let (log, lock) = (Log::default(), DeferredLock::new());
     let (work, finish) = Deferred::new();
-    let body = logged(hold_lock_while(lock.clone(), work, log.clone()), &log);
-    let next = next_in_line(&lock, &log, "next");
+    let (body, next) = body_then_next(&lock, &log, work);
     assert_no_result(&next);
     finish.callback("done");
     assert_eq!(success_result_of(body), "done");
@@ -84,8 +93,7 @@ fn a_guard_releases_when_the_body_returns() {
 fn a_guard_releases_when_the_body_fails() {
     let (log, lock) = (Log::default(), DeferredLock::new());
     let (work, finish) = Deferred::new();
-    let body = logged(hold_lock_while(lock.clone(), work, log.clone()), &log);
-    let next = next_in_line(&lock, &log, "next");
+    let (body, next) = body_then_next(&lock, &log, work);
     finish.errback(Failure::msg("disk full"));
     assert_eq!(failure_result_of(body).error_message(), "disk full");
     success_result_of(next);
@@ -106,8 +114,7 @@ fn a_guard_releases_when_the_body_fails() {
 fn a_guard_releases_when_the_body_panics() {
     let (log, lock) = (Log::default(), DeferredLock::new());
     let (work, finish) = Deferred::new();
-    let body = logged(hold_lock_while(lock.clone(), work, log.clone()), &log);
-    let next = next_in_line(&lock, &log, "next");
+    let (body, next) = body_then_next(&lock, &log, work);
     finish.callback("panic");
     let failure = failure_result_of(body);
     assert!(failure.check::<deferreds::PanicError>(), "{failure}");
@@ -125,8 +132,7 @@ fn a_guard_releases_when_the_body_panics() {
 fn a_guard_releases_when_the_body_is_cancelled() {
     let (log, lock) = (Log::default(), DeferredLock::new());
     let (work, _never) = Deferred::new();
-    let body = logged(hold_lock_while(lock.clone(), work, log.clone()), &log);
-    let next = next_in_line(&lock, &log, "next");
+    let (body, next) = body_then_next(&lock, &log, work);
     assert_no_result(&next);
     body.cancel();
     assert!(failure_result_of(body).check::<CancelledError>());

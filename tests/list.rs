@@ -22,15 +22,13 @@ use deferreds::{
     FirstError, PanicError, Resolver, UnhandledError,
 };
 
+mod support;
+use support::panic_messages;
+use support::values::{log, Log};
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
 struct GenericError(&'static str);
-
-type Log<T> = Rc<RefCell<Vec<T>>>;
-
-fn log<T>() -> Log<T> {
-    Rc::new(RefCell::new(Vec::new()))
-}
 
 /// Records what `d` fires with (before anything after it sees it) and passes it on.
 fn recorded<T: Clone + 'static>(d: Deferred<T>) -> (Deferred<T>, Log<Result<T, Failure>>) {
@@ -607,18 +605,6 @@ fn cancelling_reaches_the_deferred_an_input_waits_on() {
 /// An input whose canceller panics.
 fn panicking_canceller<T: 'static>() -> (Deferred<T>, Resolver<T>) {
     Deferred::with_canceller(|_| panic!("canceller failed"))
-}
-
-fn panic_messages(reports: &[UnhandledError]) -> Vec<String> {
-    (reports.iter())
-        .map(|r| {
-            r.failure()
-                .downcast_ref::<PanicError>()
-                .unwrap()
-                .message()
-                .to_owned()
-        })
-        .collect()
 }
 
 /// An input whose canceller panics does not keep the cancelled list waiting (Twisted's

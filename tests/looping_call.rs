@@ -13,19 +13,9 @@ use deferreds::{
     PanicError, Resolver, TestClock,
 };
 
-fn secs(n: u64) -> Duration {
-    Duration::from_secs(n)
-}
-
-fn millis(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-type Log<T> = Rc<RefCell<Vec<T>>>;
-
-fn log<T>() -> Log<T> {
-    Rc::new(RefCell::new(Vec::new()))
-}
+mod support;
+use support::values::{log, Log};
+use support::{millis, secs};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -765,7 +755,7 @@ fn a_function_holding_its_own_loop_is_released_on_stop() {
     clock.pump(&[secs(1); 2]);
     assert!(!dropped.get());
     let dropped_when_fired = Rc::new(Cell::new(None));
-    let _ = stopped.add_callback({
+    let fired = stopped.add_callback({
         let (dropped, dropped_when_fired) = (dropped.clone(), dropped_when_fired.clone());
         move |()| {
             dropped_when_fired.set(Some(dropped.get()));
@@ -773,6 +763,7 @@ fn a_function_holding_its_own_loop_is_released_on_stop() {
         }
     });
     lc.stop().unwrap();
+    success_result_of(fired);
     assert_eq!(dropped_when_fired.get(), Some(true));
 }
 

@@ -6,17 +6,11 @@
 //! inside a running callback stops the chain at once (Twisted's loop would still run the
 //! callbacks already queued).
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use deferreds::testing::{assert_no_result, failure_result_of, success_result_of};
 use deferreds::{Deferred, Failure};
 
-type Log<T> = Rc<RefCell<Vec<T>>>;
-
-fn log<T>() -> Log<T> {
-    Rc::new(RefCell::new(Vec::new()))
-}
+mod support;
+use support::values::{log, Log};
 
 /// A callback that records its value and passes it on.
 fn recorder<T: Clone + 'static>(seen: &Log<T>) -> impl FnOnce(T) -> Result<T, Failure> {

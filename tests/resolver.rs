@@ -5,7 +5,6 @@
 //! `AbandonedError` where someone can observe it, instead of leaving it waiting forever.
 
 use std::cell::{Cell, RefCell};
-use std::fmt;
 use std::rc::Rc;
 
 use deferreds::testing::{
@@ -13,16 +12,8 @@ use deferreds::testing::{
 };
 use deferreds::{AbandonedError, CancelledError, Deferred, Failure};
 
-#[derive(Debug)]
-struct GenericError;
-
-impl fmt::Display for GenericError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("generic error")
-    }
-}
-
-impl std::error::Error for GenericError {}
+mod support;
+use support::GenericError;
 
 /// `callback` fires the Deferred with a value, running its callbacks before it returns.
 #[test]

@@ -21,9 +21,8 @@ use deferreds::{
     Failure, PanicError, Resolver, TestClock, TimeoutError,
 };
 
-fn secs(n: u64) -> Duration {
-    Duration::from_secs(n)
-}
+mod support;
+use support::secs;
 
 /// Runs a test body and asserts that it left no unhandled error (as trial does).
 fn no_unhandled(body: impl FnOnce()) {

@@ -107,17 +107,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
 
 mod support;
 use support::process_wide::serial;
-
-#[derive(Debug)]
-struct ZeroDivisionError;
-
-impl fmt::Display for ZeroDivisionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("division by zero")
-    }
-}
-
-impl std::error::Error for ZeroDivisionError {}
+use support::ZeroDivisionError;
 
 /// The fields whose presence does not depend on the environment (`error.backtrace` is there
 /// only if `RUST_BACKTRACE` asks for backtraces).
@@ -358,11 +348,12 @@ fn a_body_that_panics_leaves_its_span() {
     );
 }
 
-/// A subscriber whose `on_event` panics.
-struct Panicking;
+/// A subscriber whose `on_event` panics, after counting the call.
+struct Panicking(Arc<Mutex<usize>>);
 
 impl<S: Subscriber> Layer<S> for Panicking {
     fn on_event(&self, _event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        *self.0.lock().unwrap() += 1;
         panic!("the subscriber broke");
     }
 }
@@ -370,7 +361,8 @@ impl<S: Subscriber> Layer<S> for Panicking {
 #[test]
 fn a_panicking_subscriber_does_not_unwind_into_the_dropped_chain() {
     let _serial = serial();
-    let subscriber = tracing_subscriber::registry().with(Panicking);
+    let events = Arc::new(Mutex::new(0));
+    let subscriber = tracing_subscriber::registry().with(Panicking(events.clone()));
     let dropped = tracing::subscriber::with_default(subscriber, || {
         std::panic::catch_unwind(|| {
             let (d, resolver) = Deferred::<u8>::new();
@@ -379,6 +371,11 @@ fn a_panicking_subscriber_does_not_unwind_into_the_dropped_chain() {
             drop(d);
         })
     });
+    assert_eq!(
+        *events.lock().unwrap(),
+        1,
+        "the report reached the subscriber"
+    );
     assert!(dropped.is_ok(), "the subscriber's panic reached the caller");
     // The library is still in order afterwards.
     let (d, resolver) = Deferred::<u8>::new();

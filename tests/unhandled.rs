@@ -6,7 +6,6 @@
 //! The unhandled-error hook and the debugging switch are process-wide, so every test here
 //! takes `LOCK` and puts both back as it found them.
 
-use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use deferreds::testing::{capture_unhandled, failure_result_of, success_result_of};
@@ -17,17 +16,7 @@ use deferreds::{
 
 mod support;
 use support::process_wide::serial;
-
-#[derive(Debug)]
-struct ZeroDivisionError;
-
-impl fmt::Display for ZeroDivisionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("division by zero")
-    }
-}
-
-impl std::error::Error for ZeroDivisionError {}
+use support::ZeroDivisionError;
 
 fn divide(n: u32, by: u32) -> Result<u32, Failure> {
     Ok(n.checked_div(by).ok_or(ZeroDivisionError)?)

@@ -1,9 +1,11 @@
-//! What several test files share: a log of what ran, in order, and a plain error type.
+//! What several test files share: a log of what ran, in order, plain error types, and short
+//! ways to write clock times.
 // Each test file is its own crate and uses only part of this.
 #![allow(dead_code)]
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Duration;
 
 /// What the callbacks of a test did, in order.
 pub type Log = Rc<RefCell<Vec<String>>>;
@@ -13,10 +15,56 @@ pub fn note(log: &Log, entry: impl Into<String>) {
     log.borrow_mut().push(entry.into());
 }
 
+/// `n` seconds.
+pub fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// `n` milliseconds.
+pub fn millis(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// A log whose entries are values other than strings (times, counts, pairs), in order.
+pub mod values {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// What a test recorded, in order.
+    pub type Log<T> = Rc<RefCell<Vec<T>>>;
+
+    /// An empty log.
+    pub fn log<T>() -> Log<T> {
+        Rc::default()
+    }
+}
+
+/// The messages of the reports' `PanicError`s, in the order they were made; every report must
+/// be of a panic.
+pub fn panic_messages(reports: &[deferreds::UnhandledError]) -> Vec<String> {
+    reports
+        .iter()
+        .map(|report| {
+            let panic = report.failure().downcast_ref::<deferreds::PanicError>();
+            panic.expect("the report of a panic").message().to_owned()
+        })
+        .collect()
+}
+
 /// A plain error with a message.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct Oops(pub &'static str);
+
+/// An error of its own type with a fixed message, like Twisted's test exceptions.
+#[derive(Debug, thiserror::Error)]
+#[error("generic error")]
+pub struct GenericError;
+
+/// Python's `ZeroDivisionError`, which Twisted's logging tests raise.
+#[derive(Debug, thiserror::Error)]
+#[error("division by zero")]
+pub struct ZeroDivisionError;
 
 /// The unhandled-error hook and the debugging switch are process-wide: a test that sets
 /// either holds this, and finds and leaves both off.

@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::debug::trace_if_debugging;
-use crate::engine::{Chain, OnCancel, Outcome, Step};
+use crate::engine::{Canceller, Chain, OnCancel, Outcome, Step};
 use crate::failure::Failure;
 use crate::time::Clock;
 use callbacks::{queue_same_typed, OnBoth, OnEither, OnFailure, OnValue, Queued, Sides};
@@ -127,10 +127,17 @@ impl<T: 'static> Deferred<T> {
     /// ```
     #[track_caller]
     pub fn with_canceller(canceller: impl FnOnce(Resolver<T>) + 'static) -> (Self, Resolver<T>) {
-        let canceller = Box::new(move |chain: &Rc<Chain>| {
-            canceller(Resolver::for_canceller(chain.clone()));
-        });
-        let chain = Chain::new(Some(OnCancel::Canceller(canceller)), trace_if_debugging());
+        Deferred::cancelled_by(OnCancel::Canceller(Self::canceller(canceller)))
+    }
+
+    /// `canceller`, given the chain being cancelled.
+    fn canceller(canceller: impl FnOnce(Resolver<T>) + 'static) -> Canceller {
+        Box::new(move |chain: &Rc<Chain>| canceller(Resolver::new(chain.clone())))
+    }
+
+    #[track_caller]
+    fn cancelled_by(on_cancel: OnCancel) -> (Self, Resolver<T>) {
+        let chain = Chain::new(Some(on_cancel), trace_if_debugging());
         (Deferred::from_chain(chain.clone()), Resolver::new(chain))
     }
 
@@ -139,8 +146,7 @@ impl<T: 'static> Deferred<T> {
     /// the Deferred even though it has a canceller.
     #[track_caller]
     pub(crate) fn with_stopper(stop: impl FnOnce(Resolver<T>) + 'static) -> (Self, Resolver<T>) {
-        let (d, resolver) = Deferred::with_canceller(stop);
-        (d, resolver.abandoning_on_drop())
+        Deferred::cancelled_by(OnCancel::Stopper(Self::canceller(stop)))
     }
 
     /// A Deferred for a producer the library runs (a combinator) whose cancel, each time
@@ -150,10 +156,7 @@ impl<T: 'static> Deferred<T> {
     /// dropped unfired abandons it.
     #[track_caller]
     pub(crate) fn with_cancel_forwarder(forward: impl Fn() + 'static) -> (Self, Resolver<T>) {
-        let on_cancel = OnCancel::Forward(Rc::new(forward));
-        let chain = Chain::new(Some(on_cancel), trace_if_debugging());
-        let resolver = Resolver::new(chain.clone()).abandoning_on_drop();
-        (Deferred::from_chain(chain), resolver)
+        Deferred::cancelled_by(OnCancel::Forward(Rc::new(forward)))
     }
 
     /// Calls `hook` once when, unfired, nobody but its resolver is left to see this

@@ -40,50 +40,25 @@ use crate::failure::Failure;
 pub struct Resolver<T: 'static> {
     /// Always `Some` until dropped; taken out in `drop` so the chain's reference count
     /// tells who else holds it.
+    /// (Whether dropping it unfired abandons the Deferred, the chain says: a resolver is
+    /// one word.)
     chain: Option<Rc<Chain>>,
-    on_drop: OnDrop,
     value: PhantomData<fn(T)>,
-}
-
-/// What dropping an unfired resolver does to its Deferred.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum OnDrop {
-    /// Abandons it, unless it has a canceller: cancelling can still fire it.
-    AbandonUnlessCancellable,
-    /// Abandons it: the library's own producer, whose canceller only stops it.
-    Abandon,
-    /// Nothing: a canceller's resolver (the cancel decides), or one whose chain was taken.
-    Nothing,
 }
 
 impl<T: 'static> Resolver<T> {
     pub(crate) fn new(chain: Rc<Chain>) -> Self {
         Resolver {
             chain: Some(chain),
-            on_drop: OnDrop::AbandonUnlessCancellable,
             value: PhantomData,
         }
-    }
-
-    pub(crate) fn for_canceller(chain: Rc<Chain>) -> Self {
-        Resolver {
-            chain: Some(chain),
-            on_drop: OnDrop::Nothing,
-            value: PhantomData,
-        }
-    }
-
-    /// This resolver, abandoning its Deferred when dropped unfired even though the Deferred
-    /// has a canceller: for producers the library runs, whose canceller only stops them.
-    pub(crate) fn abandoning_on_drop(mut self) -> Self {
-        self.on_drop = OnDrop::Abandon;
-        self
     }
 
     /// The chain, without the abandon-on-drop duty: whoever takes it fires it.
     pub(crate) fn into_chain(mut self) -> Rc<Chain> {
-        self.on_drop = OnDrop::Nothing;
-        self.chain().clone()
+        self.chain
+            .take()
+            .expect("deferreds: a resolver holds its chain until dropped")
     }
 
     /// Fires the Deferred with a value: its callbacks run now.
@@ -159,14 +134,8 @@ impl<T: 'static> Drop for Resolver<T> {
         let Some(chain) = self.chain.take() else {
             return;
         };
-        let abandons = match self.on_drop {
-            // A Deferred with a canceller is not abandoned: a cancel can still fire it
-            // (Twisted's timeout example, where nothing but the canceller fires it).
-            OnDrop::AbandonUnlessCancellable => !chain.has_canceller(),
-            OnDrop::Abandon => true,
-            OnDrop::Nothing => false,
-        };
-        if abandons && chain.is_unfired() && chain.is_observed() {
+        // A canceller's resolver finds its chain being cancelled, or fired by the cancel.
+        if chain.is_abandoned_by_resolver_drop() && chain.is_observed() {
             crate::engine::reclaim::abandon(chain);
         }
     }
@@ -176,5 +145,17 @@ impl<T: 'static> fmt::Debug for Resolver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = if self.is_fired() { "fired" } else { "unfired" };
         write!(f, "Resolver<{}> {{ {state} }}", std::any::type_name::<T>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A resolver is what a producer keeps per pending Deferred: one pointer.
+    #[test]
+    fn a_resolver_is_one_word() {
+        assert_eq!(
+            std::mem::size_of::<super::Resolver<u64>>(),
+            std::mem::size_of::<usize>()
+        );
     }
 }

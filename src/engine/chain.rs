@@ -55,8 +55,14 @@ pub(crate) type Canceller = Box<dyn FnOnce(&Rc<Chain>)>;
 /// What cancelling an unfired chain does, besides what every cancel does.
 pub(crate) enum OnCancel {
     /// Twisted's canceller: called once; if it did not fire the chain, the chain fails with
-    /// `CancelledError`.
+    /// `CancelledError`. While it is there, a resolver dropped unfired does not abandon the
+    /// chain: a cancel can still fire it (Twisted's timeout example, where nothing but the
+    /// canceller fires it).
     Canceller(Canceller),
+    /// A canceller of a producer the library runs, which only stops the producer: called as
+    /// a `Canceller` is, but a resolver dropped unfired (the producer gone) abandons the
+    /// chain.
+    Stopper(Canceller),
     /// Passes the cancel on, each time the chain is cancelled before it fires, and leaves
     /// the outcome to whoever fires it: Twisted's `DeferredList.cancel`, which cancels the
     /// inputs and lets the list fire from their results.
@@ -154,9 +160,14 @@ impl Chain {
         !flags.called && !flags.cancelling
     }
 
-    /// Could cancelling fire this chain, with a canceller of its own?
-    pub(crate) fn has_canceller(&self) -> bool {
-        self.with_extra(|extra| extra.as_ref().is_some_and(|e| e.canceller.is_some()))
+    /// Does its resolver, dropped now without firing it, leave it abandoned? Not while a
+    /// user's canceller could still fire it.
+    pub(crate) fn is_abandoned_by_resolver_drop(&self) -> bool {
+        let cancellable = self.with_extra(|extra| {
+            let canceller = extra.as_ref().and_then(|e| e.canceller.as_ref());
+            matches!(canceller, Some(OnCancel::Canceller(_)))
+        });
+        !cancellable && self.is_unfired()
     }
 
     pub(crate) fn is_paused(&self) -> bool {
@@ -549,7 +560,7 @@ impl Chain {
         });
         self.update_flags(|flags| flags.cancelling = true);
         let ran = guarded_as(PanicSource::Canceller, || match on_cancel {
-            Some(OnCancel::Canceller(canceller)) => canceller(self),
+            Some(OnCancel::Canceller(canceller) | OnCancel::Stopper(canceller)) => canceller(self),
             Some(OnCancel::Forward(forward)) => forward(),
             None => {}
         });

@@ -65,6 +65,6 @@ pub(crate) mod reclaim;
 pub(crate) mod step;
 mod steps;
 
-pub(crate) use chain::{Chain, OnCancel};
+pub(crate) use chain::{Canceller, Chain, OnCancel};
 pub(crate) use outcome::{Outcome, ValueBox};
 pub(crate) use step::{Callback, Fires, Next, Step};

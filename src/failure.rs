@@ -70,7 +70,7 @@ pub struct Failure {
 
 /// One failure on one journey: clones share the failure, and each its own journey.
 #[derive(Clone)]
-struct Inner {
+pub(crate) struct Inner {
     failure: Arc<Core>,
     trail: Trail,
 }
@@ -239,6 +239,16 @@ impl Failure {
     pub(crate) fn of_library<E: Error + Send + Sync + 'static>(error: E) -> Self {
         let type_name = std::any::type_name::<E>();
         Self::with_backtrace(Box::new(error), type_name, Backtrace::disabled())
+    }
+
+    /// The failure as the one shared pointer it is: the engine keeps it in one word.
+    pub(crate) fn into_shared(self) -> Arc<Inner> {
+        self.inner
+    }
+
+    /// The failure [`into_shared`](Self::into_shared) gave.
+    pub(crate) fn from_shared(inner: Arc<Inner>) -> Self {
+        Failure { inner }
     }
 
     #[track_caller]

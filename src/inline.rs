@@ -21,7 +21,7 @@ use genawaiter::GeneratorState;
 use crate::debug::trace_if_debugging;
 use crate::deferred::output::Produced;
 use crate::deferred::Deferred;
-use crate::engine::{Callback, Chain, Next, Outcome, Step};
+use crate::engine::{callback_step, Callback, Chain, Continuation, Next, Outcome};
 use crate::failure::{AsyncFrame, Failure};
 use crate::guard::guarded;
 use crate::tracing_support::CallerSpan;
@@ -171,7 +171,7 @@ where
     match driver.resume(None) {
         Resumed::Finished(result) => Deferred::from_result(result),
         Resumed::Waiting(inner) => {
-            Deferred::from_chain(Chain::waiting(Some(Step::Call(driver)), inner, created))
+            Deferred::from_chain(Chain::waiting(Some(callback_step(driver)), inner, created))
         }
     }
 }
@@ -222,11 +222,13 @@ impl<R: InlineResult, F: Future<Output = R>> Driver<R, F> {
     }
 }
 
-impl<R: InlineResult + 'static, F: Future<Output = R> + 'static> Callback for Driver<R, F> {
-    fn call(mut self: Box<Self>, input: Outcome, _chain: &Chain) -> Next {
+/// The driver stays in its box from yield to yield: the box is one word, so the step that
+/// resumes it holds the box itself, and waiting again allocates nothing.
+impl<R: InlineResult + 'static, F: Future<Output = R> + 'static> Callback for Box<Driver<R, F>> {
+    fn call(mut self, input: Outcome, _chain: &Chain) -> Next {
         match self.resume(Some(input)) {
             Resumed::Finished(result) => Next::Done(Outcome::from_result(result)),
-            Resumed::Waiting(inner) => Next::Wait(inner, Some(self)),
+            Resumed::Waiting(inner) => Next::Wait(inner, Some(Continuation::new(self))),
         }
     }
 }

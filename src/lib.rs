@@ -85,7 +85,7 @@
 //! - A Deferred that can never fire (its resolver dropped, or a paused Deferred that nobody
 //!   can unpause any more) fails with [`AbandonedError`] instead of hanging silently.
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 // On docs.rs (built with every feature and `--cfg docsrs`), each item a feature brings is
 // marked with the feature it needs.

@@ -18,7 +18,7 @@ use std::any::Any;
 use std::marker::PhantomData;
 
 use crate::deferred::output::{CallbackOutput, Produced};
-use crate::engine::{Callback, Chain, Next, Outcome, ValueBox};
+use crate::engine::{callback_step, Callback, Chain, Continuation, Next, Outcome, Step, ValueBox};
 use crate::failure::Failure;
 use crate::guard::dispose;
 use crate::guard::guarded;
@@ -145,8 +145,8 @@ pub(crate) struct Queued<T, S> {
 }
 
 impl<T: 'static, S: Sides<T>> Queued<T, S> {
-    pub(crate) fn boxed(sides: S) -> Box<dyn Callback> {
-        Box::new(Queued {
+    pub(crate) fn step(sides: S) -> Step {
+        callback_step(Queued {
             sides,
             input: PhantomData,
         })
@@ -155,7 +155,7 @@ impl<T: 'static, S: Sides<T>> Queued<T, S> {
 
 impl<T: 'static, S: Sides<T>> Callback for Queued<T, S> {
     #[inline]
-    fn call(self: Box<Self>, input: Outcome, _chain: &Chain) -> Next {
+    fn call(self, input: Outcome, _chain: &Chain) -> Next {
         match input {
             Outcome::Value(mut boxed) => {
                 let value = boxed.take::<T>();
@@ -216,7 +216,7 @@ where
             None => Err(callback),
         },
         |callback| {
-            Box::new(Segment {
+            callback_step(Segment {
                 callbacks: vec![erase_same_typed::<T, F, R>(callback)],
             })
         },
@@ -255,7 +255,7 @@ impl<T> Drop for Segment<T> {
 }
 
 impl<T: 'static> Callback for Segment<T> {
-    fn call(mut self: Box<Self>, input: Outcome, chain: &Chain) -> Next {
+    fn call(mut self, input: Outcome, chain: &Chain) -> Next {
         let mut boxed = match input {
             Outcome::Value(boxed) => boxed,
             // Every callback here passes a failure by.
@@ -280,7 +280,7 @@ impl<T: 'static> Callback for Segment<T> {
                     0 => Next::Done(outcome),
                     _ => Next::Interrupted(
                         outcome,
-                        Box::new(Segment {
+                        Continuation::new(Segment {
                             callbacks: callbacks.collect(),
                         }),
                     ),

@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::debug::trace_if_debugging;
-use crate::engine::{Canceller, Chain, OnCancel, Outcome, Step};
+use crate::engine::{Canceller, Chain, OnCancel, Outcome};
 use crate::failure::Failure;
 use crate::time::Clock;
 use callbacks::{queue_same_typed, OnBoth, OnEither, OnFailure, OnValue, Queued, Sides};
@@ -273,7 +273,7 @@ impl<T: 'static> Deferred<T> {
 
     #[inline]
     fn queue<S: Sides<T>>(chain: Rc<Chain>, sides: S) -> Deferred<S::Value> {
-        chain.push(Step::Call(Queued::<T, S>::boxed(sides)));
+        chain.push(Queued::<T, S>::step(sides));
         Deferred::from_chain(chain)
     }
 
@@ -403,7 +403,7 @@ impl<T: 'static> Deferred<T> {
                 Deferred::ready(Ok(()))
             }
             State::Chain(chain) => {
-                chain.push(Step::Link(target));
+                chain.push_link(target);
                 Deferred::from_chain(chain)
             }
         }

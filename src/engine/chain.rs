@@ -8,14 +8,16 @@
 use std::any::Any;
 use std::cell::Cell;
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 
-use super::outcome::Outcome;
+use super::outcome::{Outcome, ValueBox};
+use super::packed::{ThinBox, Unpacked, Word};
 use super::reclaim;
-use super::step::{Callback, Fires, Next, Step};
-use super::steps::Steps;
+use super::step::{Fires, Next, Step};
+use super::steps::{Links, Steps};
 use crate::debug::{DebugInfo, Trace};
 use crate::errors::{AbandonedError, Abandonment, CancelledError, PanicSource, SelfWaitError};
-use crate::failure::Failure;
+use crate::failure::{self, Failure};
 use crate::guard::{dispose, guarded_as};
 
 #[derive(Default)]
@@ -26,6 +28,31 @@ enum Slot {
     Done(Outcome),
     /// Fired, but waiting on another chain's result.
     Waiting(Weak<Chain>),
+}
+
+/// A [`Slot`] in one word.
+type PackedSlot = Word<ThinBox, Arc<failure::Inner>, Weak<Chain>>;
+
+impl Slot {
+    #[inline]
+    fn pack(self) -> PackedSlot {
+        Word::pack(match self {
+            Slot::Empty => Unpacked::Nothing,
+            Slot::Done(Outcome::Value(value)) => Unpacked::A(value.into_thin()),
+            Slot::Done(Outcome::Failure(failure)) => Unpacked::B(failure.into_shared()),
+            Slot::Waiting(inner) => Unpacked::C(inner),
+        })
+    }
+
+    #[inline]
+    fn unpack(packed: PackedSlot) -> Self {
+        match packed.unpack() {
+            Unpacked::Nothing => Slot::Empty,
+            Unpacked::A(value) => Slot::Done(Outcome::Value(ValueBox::from_thin(value))),
+            Unpacked::B(failure) => Slot::Done(Outcome::Failure(Failure::from_shared(failure))),
+            Unpacked::C(inner) => Slot::Waiting(inner),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Default)]
@@ -69,9 +96,10 @@ pub(crate) enum OnCancel {
     Forward(Rc<dyn Fn()>),
 }
 
-/// What only some chains need, kept out of line so a plain chain stays small.
+/// What only some chains need, kept out of line (in the steps' spill) so a plain chain
+/// stays small.
 #[derive(Default)]
-struct Extra {
+pub(super) struct Extra {
     canceller: Option<OnCancel>,
     debug: Option<DebugInfo>,
     /// A chain that nothing can fire, ever (it has no resolver): why, for the chains that
@@ -82,39 +110,38 @@ struct Extra {
     on_unobserved: Option<Box<dyn FnOnce()>>,
 }
 
+/// A chain's steps, and its extra.
+pub(super) type ChainSteps = Steps<Step, Rc<Chain>, Extra>;
+
 pub struct Chain {
-    slot: Cell<Slot>,
-    /// Moved out and back inside this module's methods, never held while user code runs.
-    steps: Cell<Steps<Step>>,
     flags: Cell<Flags>,
-    extra: Cell<Option<Box<Extra>>>,
+    /// Moved out and back inside this module's methods (`take_slot`, `set_slot`), never
+    /// held while user code runs; as are the steps.
+    slot: Cell<PackedSlot>,
+    steps: Cell<ChainSteps>,
 }
 
 impl Chain {
     pub(crate) fn new(canceller: Option<OnCancel>, created: Option<Trace>) -> Rc<Self> {
-        let extra = (canceller.is_some() || created.is_some()).then(|| {
-            Box::new(Extra {
-                canceller,
-                debug: created.map(DebugInfo::created_at),
-                unfireable: None,
-                on_unobserved: None,
-            })
-        });
-        Rc::new(Chain {
-            slot: Cell::new(Slot::Empty),
-            steps: Cell::default(),
+        let chain = Rc::new(Chain {
             flags: Cell::new(Flags::default()),
-            extra: Cell::new(extra),
-        })
+            slot: Cell::new(Word::nothing()),
+            steps: Cell::default(),
+        });
+        if canceller.is_some() || created.is_some() {
+            chain.with_extra(|extra| {
+                extra.canceller = canceller;
+                extra.debug = created.map(DebugInfo::created_at);
+            });
+        }
+        chain
     }
 
     /// A chain nothing can fire: no resolver, no canceller. Whoever waits on it fails with
     /// `AbandonedError` for `reason` once it goes (cancelling it fails it, as any chain).
     pub(crate) fn unfireable(reason: Abandonment, created: Option<Trace>) -> Rc<Self> {
         let chain = Chain::new(None, created);
-        chain.with_extra(|extra| {
-            extra.get_or_insert_with(Box::default).unfireable = Some(reason);
-        });
+        chain.with_extra(|extra| extra.unfireable = Some(reason));
         chain
     }
 
@@ -124,8 +151,18 @@ impl Chain {
             called: true,
             ..Flags::default()
         });
-        chain.slot.set(Slot::Done(outcome));
+        chain.set_slot(Slot::Done(outcome));
         chain
+    }
+
+    #[inline]
+    fn take_slot(&self) -> Slot {
+        Slot::unpack(self.slot.take())
+    }
+
+    #[inline]
+    fn set_slot(&self, slot: Slot) {
+        self.slot.set(slot.pack());
     }
 
     fn update_flags(&self, change: impl FnOnce(&mut Flags)) {
@@ -134,11 +171,18 @@ impl Chain {
         self.flags.set(flags);
     }
 
-    fn with_extra<R>(&self, use_extra: impl FnOnce(&mut Option<Box<Extra>>) -> R) -> R {
-        let mut extra = self.extra.take();
-        let result = use_extra(&mut extra);
-        self.extra.set(extra);
-        result
+    /// Uses the extra, made now if the chain has none.
+    fn with_extra<R>(&self, use_extra: impl FnOnce(&mut Extra) -> R) -> R {
+        self.with_steps(|steps| use_extra(steps.extra()))
+    }
+
+    /// Uses the extra, if the chain has one.
+    fn with_extra_if_any<R>(&self, use_extra: impl FnOnce(Option<&mut Extra>) -> R) -> R {
+        self.with_steps(|steps| use_extra(steps.extra_mut()))
+    }
+
+    fn peek_extra<R>(&self, look: impl FnOnce(Option<&Extra>) -> R) -> R {
+        self.with_steps(|steps| steps.peek_extra(look))
     }
 
     /// Twisted's `called`: fired, and not a coroutine still running.
@@ -163,9 +207,11 @@ impl Chain {
     /// Does its resolver, dropped now without firing it, leave it abandoned? Not while a
     /// user's canceller could still fire it.
     pub(crate) fn is_abandoned_by_resolver_drop(&self) -> bool {
-        let cancellable = self.with_extra(|extra| {
-            let canceller = extra.as_ref().and_then(|e| e.canceller.as_ref());
-            matches!(canceller, Some(OnCancel::Canceller(_)))
+        let cancellable = self.peek_extra(|extra| {
+            matches!(
+                extra.and_then(|e| e.canceller.as_ref()),
+                Some(OnCancel::Canceller(_))
+            )
         });
         !cancellable && self.is_unfired()
     }
@@ -183,14 +229,14 @@ impl Chain {
     }
 
     fn peek_slot<R>(&self, look: impl FnOnce(&Slot) -> R) -> R {
-        let slot = self.slot.take();
+        let slot = self.take_slot();
         let result = look(&slot);
-        self.slot.set(slot);
+        self.set_slot(slot);
         result
     }
 
     #[inline]
-    fn with_steps<R>(&self, use_steps: impl FnOnce(&mut Steps<Step>) -> R) -> R {
+    fn with_steps<R>(&self, use_steps: impl FnOnce(&mut ChainSteps) -> R) -> R {
         let mut steps = self.steps.take();
         let result = use_steps(&mut steps);
         self.steps.set(steps);
@@ -210,7 +256,7 @@ impl Chain {
     /// Calls `hook` once, when this unfired chain's last observer (its handle, a controller
     /// or its callbacks) goes, leaving only its resolver: see [`Chain::handle_dropped`].
     pub(crate) fn on_unobserved(&self, hook: Box<dyn FnOnce()>) {
-        self.with_extra(|extra| extra.get_or_insert_with(Box::default).on_unobserved = Some(hook));
+        self.with_extra(|extra| extra.on_unobserved = Some(hook));
         self.update_flags(|flags| flags.watches_observers = true);
     }
 
@@ -226,7 +272,7 @@ impl Chain {
         if Rc::strong_count(&self) != 2 {
             return;
         }
-        let hook = self.with_extra(|extra| extra.as_mut()?.on_unobserved.take());
+        let hook = self.with_extra_if_any(|extra| extra?.on_unobserved.take());
         self.update_flags(|flags| flags.watches_observers = false);
         drop(self);
         if let Err(panicked) = guarded_as(PanicSource::Callback, || hook.map(|hook| hook())) {
@@ -254,7 +300,7 @@ impl Chain {
             flags.coroutine = driver.is_some();
         });
         if let Some(driver) = driver {
-            chain.steps.set(Steps::One(driver));
+            chain.steps.set(Steps::of(driver));
         }
         chain.wait_on(inner);
         chain
@@ -273,6 +319,18 @@ impl Chain {
         }
     }
 
+    /// Appends a step that hands the result on to `target`, as `push` does.
+    pub(crate) fn push_link(self: &Rc<Self>, target: Rc<Chain>) {
+        if self.is_runnable() && !self.has_steps() {
+            run(self.clone(), Some(Step::link(target)));
+            return;
+        }
+        self.with_steps(|steps| steps.push_link(target));
+        if self.is_runnable() {
+            run(self.clone(), None);
+        }
+    }
+
     /// Queues `step` behind the steps already queued as the chain's *open step*, which later
     /// steps may join: `join` gets the open step there is and adds `step` to it, or gives
     /// `step` back; then `open` makes it a step of its own, the new open one. Gives `step`
@@ -283,7 +341,7 @@ impl Chain {
         &self,
         step: S,
         join: impl FnOnce(&mut dyn Any, S) -> Result<(), S>,
-        open: impl FnOnce(S) -> Box<dyn Callback>,
+        open: impl FnOnce(S) -> Step,
     ) -> Result<(), S> {
         if self.is_runnable() {
             return Err(step);
@@ -292,11 +350,11 @@ impl Chain {
             if steps.is_empty() {
                 return Err(step);
             }
-            let join_call = |open: &mut Step, step| match open {
-                Step::Call(callback) => join(&mut **callback as &mut dyn Any, step),
-                Step::Link(_) => Err(step),
+            let join_call = |open: &mut Step, step| match open.as_any_mut() {
+                Some(callback) => join(callback, step),
+                None => Err(step),
             };
-            steps.join_open(step, join_call, |step| Step::Call(open(step)));
+            steps.join_open(step, join_call, open);
             Ok(())
         })
     }
@@ -336,14 +394,13 @@ impl Chain {
             flags.called = true;
             flags.unseen = false;
         });
-        self.slot.set(Slot::Done(outcome));
-        let canceller = self.with_extra(|extra| {
-            if let Some(fired) = fired {
-                let extra = extra.get_or_insert_with(Box::default);
+        self.set_slot(Slot::Done(outcome));
+        if let Some(fired) = fired {
+            self.with_extra(|extra| {
                 extra.debug.get_or_insert_with(DebugInfo::default).fired = Some(fired);
-            }
-            extra.as_mut()?.canceller.take()
-        });
+            });
+        }
+        let canceller = self.with_extra_if_any(|extra| extra?.canceller.take());
         dispose(canceller);
         true
     }
@@ -354,10 +411,10 @@ impl Chain {
         if !self.is_runnable() {
             return None;
         }
-        match self.slot.take() {
+        match self.take_slot() {
             Slot::Done(outcome) => Some(outcome),
             other => {
-                self.slot.set(other);
+                self.set_slot(other);
                 None
             }
         }
@@ -365,8 +422,8 @@ impl Chain {
 
     /// Makes this chain wait on `inner`: `inner` hands its result back through a link.
     fn wait_on(self: &Rc<Self>, inner: Rc<Chain>) {
-        self.slot.set(Slot::Waiting(Rc::downgrade(&inner)));
-        inner.push(Step::Link(self.clone()));
+        self.set_slot(Slot::Waiting(Rc::downgrade(&inner)));
+        inner.push_link(self.clone());
     }
 
     /// Is this chain waiting on the result of `inner` (compared by address only: `inner` may
@@ -385,7 +442,7 @@ impl Chain {
     /// run.
     fn receive(&self, sender: *const Chain, outcome: Outcome, unseen: bool) -> bool {
         let accepted = if self.waits_on(sender) {
-            self.slot.set(Slot::Done(outcome));
+            self.set_slot(Slot::Done(outcome));
             true
         } else {
             self.accept(outcome, None)
@@ -454,11 +511,11 @@ impl Chain {
     /// until they run, so callbacks added meanwhile (from inside a callback) line up behind
     /// them.
     fn process(self: &Rc<Self>, first: Option<Step>) -> Handed {
-        let mut outcome = match self.is_runnable().then(|| self.slot.take()) {
+        let mut outcome = match self.is_runnable().then(|| self.take_slot()) {
             Some(Slot::Done(outcome)) => outcome,
             other => {
                 if let Some(slot) = other {
-                    self.slot.set(slot);
+                    self.set_slot(slot);
                 }
                 if let Some(first) = first {
                     self.push_front(first);
@@ -474,8 +531,8 @@ impl Chain {
             let Some(step) = next.take().or_else(|| self.pop_step()) else {
                 break Handed::Nothing;
             };
-            match step {
-                Step::Call(callback) => {
+            match step.into_pointer() {
+                Err(callback) => {
                     // An unseen abandonment stays unseen only while steps pass it by.
                     let passing = match (&outcome, unseen) {
                         (Outcome::Failure(failure), true) => Some(failure.clone()),
@@ -489,7 +546,7 @@ impl Chain {
                         Next::Interrupted(result, rest) => {
                             self.finish_coroutine();
                             outcome = result;
-                            self.push_front(Step::Call(rest));
+                            self.push_front(Step::call(rest));
                         }
                         Next::Fire(result, fires) => {
                             outcome = result;
@@ -502,11 +559,11 @@ impl Chain {
                             // give a waiting coroutine the failure (Twisted warns, and then
                             // hangs).
                             outcome = Outcome::Failure(Failure::of_library(SelfWaitError));
-                            next = again.map(Step::Call);
+                            next = again.map(Step::call);
                         }
                         Next::Wait(inner, again) => {
                             if let Some(again) = again {
-                                self.push_front(Step::Call(again));
+                                self.push_front(Step::call(again));
                             }
                             self.update_flags(|flags| {
                                 flags.running = false;
@@ -524,7 +581,7 @@ impl Chain {
                         break Handed::Fires(fires);
                     }
                 }
-                Step::Link(target) => {
+                Ok(target) => {
                     // The result moves on; this chain keeps `()` (Twisted leaves `None`),
                     // which costs no allocation.
                     let accepted = target.receive(&**self, outcome, unseen);
@@ -538,7 +595,7 @@ impl Chain {
                 break Handed::Nothing;
             }
         };
-        self.slot.set(Slot::Done(outcome));
+        self.set_slot(Slot::Done(outcome));
         self.update_flags(|flags| {
             // Fires of its last step are yet to run: the chain stays `running` until the
             // run loop comes back to it, as it would while the step fired them itself.
@@ -550,8 +607,8 @@ impl Chain {
 
     /// Cancels this chain, which has not fired: see [`cancel`](Self::cancel).
     fn cancel_unfired(self: &Rc<Self>) {
-        let on_cancel = self.with_extra(|extra| {
-            let kept = &mut extra.as_mut()?.canceller;
+        let on_cancel = self.with_extra_if_any(|extra| {
+            let kept = &mut extra?.canceller;
             match kept {
                 // A forwarder stays for the next cancel, until the chain fires.
                 Some(OnCancel::Forward(forward)) => Some(OnCancel::Forward(forward.clone())),
@@ -576,9 +633,9 @@ impl Chain {
 
     /// Does a cancel of this unfired chain only pass the cancel on?
     fn forwards_cancels(&self) -> bool {
-        self.with_extra(|extra| {
+        self.peek_extra(|extra| {
             matches!(
-                extra.as_ref().and_then(|e| e.canceller.as_ref()),
+                extra.and_then(|e| e.canceller.as_ref()),
                 Some(OnCancel::Forward(_))
             )
         })
@@ -594,7 +651,7 @@ impl Chain {
 
     /// The debug record, if debugging was on when the chain was made or fired.
     pub(crate) fn debug_info(&self) -> Option<DebugInfo> {
-        self.with_extra(|extra| extra.as_ref()?.debug.clone())
+        self.peek_extra(|extra| extra?.debug.clone())
     }
 
     /// A short description of the state, for `Debug`.
@@ -637,18 +694,19 @@ impl std::fmt::Debug for Chain {
 impl Drop for Chain {
     fn drop(&mut self) {
         let unseen = self.flags.get().unseen;
-        match (self.slot.take(), unseen) {
+        let mut steps = self.steps.take();
+        let mut extra = steps.take_extra();
+        match (self.take_slot(), unseen) {
             (Slot::Done(Outcome::Failure(failure)), false) => {
-                let debug = self.extra.get_mut().as_mut().and_then(|e| e.debug.take());
+                let debug = extra.as_mut().and_then(|e| e.debug.take());
                 crate::unhandled::report(failure, debug);
             }
             (slot, _) => dispose(slot),
         }
-        let extra = self.extra.take();
         let reason = extra.as_ref().and_then(|extra| extra.unfireable);
         dispose(extra);
         let reason = reason.unwrap_or_else(|| AbandonedError::now().reason());
-        reclaim::drop_steps(self.steps.take(), self, reason);
+        reclaim::drop_steps(steps, self, reason);
     }
 }
 
@@ -724,6 +782,6 @@ mod tests {
     #[test]
     fn a_chain_stays_small() {
         assert_eq!(std::mem::size_of::<Flags>(), 8);
-        assert_eq!(std::mem::size_of::<Chain>(), 80);
+        assert_eq!(std::mem::size_of::<Chain>(), 40);
     }
 }

@@ -61,10 +61,12 @@
 
 pub(crate) mod chain;
 pub(crate) mod outcome;
+#[allow(unsafe_code)]
+mod packed;
 pub(crate) mod reclaim;
 pub(crate) mod step;
 mod steps;
 
 pub(crate) use chain::{Canceller, Chain, OnCancel};
 pub(crate) use outcome::{Outcome, ValueBox};
-pub(crate) use step::{Callback, Fires, Next, Step};
+pub(crate) use step::{callback_step, Callback, Continuation, Fires, Next, Step};

@@ -12,9 +12,9 @@
 //!   one after another allocates one box in all, not one each (the pooled-box idea of
 //!   .NET's pooled async builders, kept to one box per thread).
 
-use std::any::Any;
 use std::cell::Cell;
 
+use super::packed::ThinBox;
 use crate::failure::Failure;
 
 /// What a step hands the next: a value or a failure.
@@ -48,13 +48,14 @@ impl Outcome {
     }
 }
 
-/// A value of a type only the typed layer knows: see the module's docs for its layout.
+/// A value of a type only the typed layer knows, behind one word: see the module's docs
+/// for its layout.
 #[doc(hidden)]
-pub struct ValueBox(Box<dyn Any>);
+pub struct ValueBox(ThinBox);
 
 thread_local! {
-    /// An emptied `Box<Option<T>>`, for the next value of that `T` to move into.
-    static SPARE: Cell<Option<Box<dyn Any>>> = const { Cell::new(None) };
+    /// An emptied box of an `Option<T>`, for the next value of that `T` to move into.
+    static SPARE: Cell<Option<ThinBox>> = const { Cell::new(None) };
 }
 
 impl ValueBox {
@@ -63,28 +64,41 @@ impl ValueBox {
     #[inline]
     pub(crate) fn new<T: 'static>(value: T) -> Self {
         if is_zero_sized::<T>() {
-            return ValueBox(Box::new(value));
+            return ValueBox(ThinBox::new(value));
         }
         let spare = SPARE
             .try_with(Cell::take)
             .ok()
             .flatten()
-            .and_then(|spare| spare.downcast::<Option<T>>().ok());
+            .filter(ThinBox::is::<Option<T>>);
         ValueBox(match spare {
             Some(mut emptied) => {
-                *emptied = Some(value);
+                *emptied
+                    .downcast_mut::<Option<T>>()
+                    .expect("the spare was just checked") = Some(value);
                 emptied
             }
-            None => Box::new(Some(value)),
+            None => ThinBox::new(Some(value)),
         })
+    }
+
+    /// The box, for the engine to keep in one word.
+    #[inline]
+    pub(super) fn into_thin(self) -> ThinBox {
+        self.0
+    }
+
+    #[inline]
+    pub(super) fn from_thin(boxed: ThinBox) -> Self {
+        ValueBox(boxed)
     }
 
     /// Takes the value out, leaving the box empty for [`refill`](Self::refill).
     #[inline]
     pub(crate) fn take<T: 'static>(&mut self) -> T {
         if is_zero_sized::<T>() {
-            let taken = std::mem::replace(&mut self.0, Box::new(()));
-            return *taken.downcast::<T>().unwrap_or_else(|_| wrong_type::<T>());
+            let taken = std::mem::replace(&mut self.0, ThinBox::new(()));
+            return taken.downcast::<T>().unwrap_or_else(|_| wrong_type::<T>());
         }
         self.0
             .downcast_mut::<Option<T>>()
@@ -119,7 +133,7 @@ impl ValueBox {
     /// worth keeping).
     #[inline]
     pub(crate) fn discard(self) {
-        if std::mem::size_of_val(&*self.0) != 0 {
+        if !self.0.is_zero_sized() {
             // While the thread exits, the spare may be gone: the box is then freed.
             let _ = SPARE.try_with(|spare| spare.set(Some(self.0)));
         }

@@ -12,15 +12,14 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use super::chain::Chain;
-use super::step::Step;
-use super::steps::Steps;
+use super::chain::{Chain, ChainSteps};
+use super::steps::{Links, Steps};
 use crate::errors::{AbandonedError, Abandonment};
 use crate::guard::dispose;
 
 /// Steps to free, the chain they belonged to (compared by address only, to tell a chain
 /// waiting on it that it is gone), and why a chain linked to it is abandoned.
-type Batch = (Steps<Step>, *const Chain, Abandonment);
+type Batch = (ChainSteps, *const Chain, Abandonment);
 
 thread_local! {
     static RECLAIMING: Cell<bool> = const { Cell::new(false) };
@@ -42,20 +41,18 @@ pub(crate) fn abandon(chain: Rc<Chain>) {
     let sender = Rc::as_ptr(&chain);
     let reason = AbandonedError::now().reason();
     if RECLAIMING.get() {
-        drop_steps(Steps::One(Step::Link(chain)), sender, reason);
+        drop_steps(Steps::of(Links::link(chain)), sender, reason);
     } else {
         chain.abandon(sender, reason);
     }
 }
 
 /// Frees the steps of `owner`, a chain being dropped.
-pub(crate) fn drop_steps(steps: Steps<Step>, owner: *const Chain, reason: Abandonment) {
-    let steps = match steps {
-        // The common case, and known empty here: no drop code runs for it.
-        Steps::Empty => return,
-        steps if steps.is_empty() => return drop(steps),
-        steps => steps,
-    };
+pub(super) fn drop_steps(steps: ChainSteps, owner: *const Chain, reason: Abandonment) {
+    if steps.is_empty() {
+        // The common case: nothing but a spill's emptied queue (if any) to free.
+        return drop(steps);
+    }
     if RECLAIMING.replace(true) {
         match QUEUE.try_with(Cell::take) {
             Ok(mut pending) => {
@@ -87,10 +84,10 @@ pub(crate) fn drop_steps(steps: Steps<Step>, owner: *const Chain, reason: Abando
 /// Frees one chain's steps: a chain linked to it is abandoned, a callback dropped.
 fn free((mut steps, owner, reason): Batch) {
     while let Some(step) = steps.pop_front() {
-        match step {
+        match step.into_pointer() {
             // The chain waiting on this one can never get a result from it now.
-            Step::Link(target) => target.abandon(owner, reason),
-            Step::Call(callback) => dispose(callback),
+            Ok(target) => target.abandon(owner, reason),
+            Err(callback) => dispose(callback),
         }
     }
 }

@@ -7,6 +7,8 @@ use std::rc::Rc;
 
 use super::chain::Chain;
 use super::outcome::Outcome;
+use super::packed::{Call, CallOnce, Inline, Signature};
+use super::steps::Links;
 
 /// What one step of a chain produced.
 pub(crate) enum Next {
@@ -14,9 +16,9 @@ pub(crate) enum Next {
     Done(Outcome),
     /// A Deferred without a result yet: the chain waits for it, and then, if given, calls
     /// this same callback again with its result (how a coroutine driver waits).
-    Wait(Rc<Chain>, Option<Box<dyn Callback>>),
+    Wait(Rc<Chain>, Option<Continuation>),
     /// A result, with the part of the step that did not run because the chain was paused.
-    Interrupted(Outcome, Box<dyn Callback>),
+    Interrupted(Outcome, Continuation),
     /// A result, and Deferreds the step fired as its last act: the run loop fires them
     /// before the chain goes on.
     Fire(Outcome, Fires),
@@ -64,16 +66,46 @@ impl Drop for Fires {
     }
 }
 
-/// A callback/errback pair, type-erased.
+/// A callback/errback pair, of a type the engine does not know.
 pub(crate) trait Callback: Any {
     /// Runs the step on the chain's result. `chain` is the chain it runs on, for steps that
     /// run several callbacks and must stop when one of them pauses it.
-    fn call(self: Box<Self>, input: Outcome, chain: &Chain) -> Next;
+    fn call(self, input: Outcome, chain: &Chain) -> Next;
 }
 
-pub(crate) enum Step {
-    Call(Box<dyn Callback>),
-    /// Hands the result on to another chain: an outer chain waiting on this one, or the
-    /// target of `chain_deferred`.
-    Link(Rc<Chain>),
+/// What a step's callback takes and gives.
+pub(crate) struct Stepping;
+
+impl Signature for Stepping {
+    type Input = Outcome;
+    type Context = Chain;
+    type Output = Next;
+}
+
+impl<C: Callback> CallOnce<Stepping> for C {
+    #[inline(always)]
+    fn call_once(self, input: Outcome, chain: &Chain) -> Next {
+        self.call(input, chain)
+    }
+}
+
+/// A callback with its type erased, in two words (its captures inline if they fit in one).
+pub(crate) type Continuation = Call<Stepping>;
+
+/// A step: a callback, or a link handing the result on to another chain (an outer chain
+/// waiting on this one, or the target of `chain_deferred`). Two words, as is an
+/// `Option<Step>`.
+pub(crate) type Step = Inline<Stepping, Rc<Chain>>;
+
+/// A step that calls `callback`.
+#[inline]
+pub(crate) fn callback_step(callback: impl Callback) -> Step {
+    Step::call(Continuation::new(callback))
+}
+
+impl Links<Rc<Chain>> for Step {
+    #[inline]
+    fn link(target: Rc<Chain>) -> Self {
+        Step::pointer(target)
+    }
 }

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use crate::debug::trace_if_debugging;
 use crate::deferred::output::Produced;
 use crate::deferred::Deferred;
-use crate::engine::{Callback, Chain, Fires, Next, Outcome, Step};
+use crate::engine::{callback_step, Callback, Chain, Fires, Next, Outcome};
 use crate::errors::Abandonment;
 use crate::failure::Failure;
 use crate::guard::guarded;
@@ -27,7 +27,7 @@ pub(super) struct Watch<T, S> {
 }
 
 impl<T: 'static, S: Sink<T>> Callback for Watch<T, S> {
-    fn call(self: Box<Self>, input: Outcome, _chain: &Chain) -> Next {
+    fn call(self, input: Outcome, _chain: &Chain) -> Next {
         let sink = self.sink;
         let mut fires = Fires::default();
         let taken = guarded(|| sink.take(input.into_result::<T>(), &mut fires));
@@ -56,10 +56,10 @@ pub(super) fn watch<T: 'static, S: Sink<T>>(d: Deferred<T>, sink: S) -> Option<R
             None
         }
         Produced::Chain(chain) => {
-            chain.push(Step::Call(Box::new(Watch {
+            chain.push(callback_step(Watch {
                 sink,
                 value: PhantomData,
-            })));
+            }));
             (!chain.has_result()).then_some(chain)
         }
     }

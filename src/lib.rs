@@ -85,29 +85,47 @@
 //! - A Deferred that can never fire (its resolver dropped, or a paused Deferred that nobody
 //!   can unpause any more) fails with [`AbandonedError`] instead of hanging silently.
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+// `unsafe` is forbidden in every module but the engine, which allows it in one module of
+// its own (`engine::packed`, whose docs say why); tests/architecture.rs checks that.
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 // On docs.rs (built with every feature and `--cfg docsrs`), each item a feature brings is
 // marked with the feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[forbid(unsafe_code)]
 mod concurrency;
+#[forbid(unsafe_code)]
 mod debug;
+#[forbid(unsafe_code)]
 mod deferred;
 mod engine;
+#[forbid(unsafe_code)]
 mod errors;
 #[cfg(feature = "tokio")]
+#[forbid(unsafe_code)]
 mod event_loop;
+#[forbid(unsafe_code)]
 mod failure;
+#[forbid(unsafe_code)]
 mod future;
+#[forbid(unsafe_code)]
 mod guard;
+#[forbid(unsafe_code)]
 mod inline;
+#[forbid(unsafe_code)]
 mod list;
+#[forbid(unsafe_code)]
 mod maybe;
+#[forbid(unsafe_code)]
 mod resolver_slot;
+#[forbid(unsafe_code)]
 pub mod testing;
+#[forbid(unsafe_code)]
 mod time;
+#[forbid(unsafe_code)]
 mod tracing_support;
+#[forbid(unsafe_code)]
 mod unhandled;
 
 #[cfg(feature = "futures")]

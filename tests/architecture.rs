@@ -1,5 +1,6 @@
 //! The library's layers, checked from its sources: the engine (`src/engine/`) imports nothing
-//! of the typed layer above it, and no import circle in `src/` joins more than three files.
+//! of the typed layer above it, no import circle in `src/` joins more than three files, and
+//! `unsafe` code lives in one module, which imports nothing of the crate.
 //!
 //! A file's imports are the modules it names through `crate::` or `super::` paths outside
 //! comments and unit tests.
@@ -161,6 +162,45 @@ fn no_import_circle_joins_more_than_three_files() {
     for circle in circles(&graph) {
         assert!(circle.len() <= 3, "an import circle of {circle:?}");
     }
+}
+
+/// Does `code` use the `unsafe` keyword (not merely a name containing it, as
+/// `unsafe_code`)?
+fn uses_unsafe(code: &str) -> bool {
+    let is_name_char = |c: char| c.is_alphanumeric() || c == '_';
+    code.match_indices("unsafe").any(|(at, word)| {
+        let before = code[..at].chars().next_back();
+        let after = code[at + word.len()..].chars().next();
+        !before.is_some_and(is_name_char) && !after.is_some_and(is_name_char)
+    })
+}
+
+#[test]
+fn unsafe_code_lives_in_one_module_that_imports_nothing_of_the_crate() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    collect(&src, &mut files);
+    let mut allowed = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("a source file reads");
+        let module = module_of(&src, file).unwrap_or_default();
+        assert_eq!(
+            uses_unsafe(&code_of(&text)),
+            module == "engine::packed",
+            "{module}: `unsafe` is for engine::packed alone"
+        );
+        allowed.extend(
+            text.match_indices("allow(unsafe_code)")
+                .map(|_| module.clone()),
+        );
+    }
+    assert_eq!(
+        allowed,
+        ["engine"],
+        "only the engine allows unsafe code, for one module"
+    );
+    assert!(imports()["engine::packed"].is_empty());
+    assert!(uses_unsafe("unsafe { x }") && !uses_unsafe("forbid(unsafe_code)"));
 }
 
 /// The checker sees circles (so the test above means something).

@@ -3,16 +3,27 @@
 //!
 //! It knows nothing of `T` and imports nothing of the typed layer above it (`Deferred`,
 //! `Resolver`, `Controller`, the callbacks): values travel as [`Outcome`]s in
-//! [`ValueBox`]es, callbacks as [`Callback`] trait objects, and only the typed layer puts
+//! [`ValueBox`]es, callbacks as [`Callback`]s of erased type, and only the typed layer puts
 //! values in or takes them out.
+//!
+//! # Layout
+//!
+//! A chain is 40 bytes, one allocation with its `Rc` counts, and a pending Deferred with one
+//! callback needs nothing more: its flags (one word); its slot (one word: empty, a value, a
+//! failure, or the chain it waits on); its first step (two words: the callback's captures
+//! sit in the second when they fit, and are boxed there otherwise); and one word that is
+//! either a trailing link (the chain waiting on this one, behind its callback) or a pointer
+//! to the *spill*, where a longer queue and what only some chains need are kept
+//! ([`steps`]). Packing these takes `unsafe` code, all of it in [`packed`], whose docs say
+//! why safe Rust's layouts could not do it.
 //!
 //! # The life of a callback
 //!
 //! 1. **Added.** `d.add_callback(f)` on a Deferred whose result sits inline in its handle
 //!    runs `f` at once, without the engine. On a shared chain, the typed layer wraps `f` in a
 //!    [`Callback`] (or adds it to the open segment of same-typed callbacks, see
-//!    [`Chain::queue_joining`]) and [`Chain::push`]es it as a [`Step::Call`]: queued if the
-//!    chain has no result yet, is paused or is running; run at once otherwise, without being
+//!    [`Chain::queue_joining`]) and [`Chain::push`]es it as a [`Step`]: queued if the chain
+//!    has no result yet, is paused or is running; run at once otherwise, without being
 //!    queued.
 //! 2. **Fired.** A resolver boxes the value (into this thread's spare box, see
 //!    [`outcome`]) and calls [`Chain::fire`]: the chain takes its first result (a later one
@@ -21,7 +32,7 @@
 //!    callbacks added meanwhile, from inside a callback, queue behind) and calls the queued
 //!    steps in order. Each returns what to do [`Next`]: go on with a new result; wait on a
 //!    Deferred without a result (the chain becomes *waiting*, and the awaited chain gets a
-//!    [`Step::Link`] back to it); go on, with the rest of a segment put back because the
+//!    link step back to it, [`Chain::push_link`]); go on, with the rest of a segment put back because the
 //!    chain was paused; or go on after firing other Deferreds ([`Fires`]).
 //! 4. **Handed on.** A link hands the result to the chain waiting on this one (or to a
 //!    `chain_deferred` target), and the loop goes on with that chain: chains waiting on one
@@ -59,12 +70,17 @@
 //! `unseen` marks an abandonment nobody waited for, passed on untouched: it is not reported
 //! as unhandled, as Twisted never reports a Deferred that never fired.
 
+#[forbid(unsafe_code)]
 pub(crate) mod chain;
+#[forbid(unsafe_code)]
 pub(crate) mod outcome;
 #[allow(unsafe_code)]
 mod packed;
+#[forbid(unsafe_code)]
 pub(crate) mod reclaim;
+#[forbid(unsafe_code)]
 pub(crate) mod step;
+#[forbid(unsafe_code)]
 mod steps;
 
 pub(crate) use chain::{Canceller, Chain, OnCancel};

@@ -6,7 +6,9 @@
 //! - a zero-sized `T` (`()`, what most last callbacks return) is boxed as itself, and a box
 //!   of nothing allocates nothing;
 //! - any other `T` is boxed as `Option<T>`, so a step that keeps the type takes the value out
-//!   and writes its output back into the same allocation;
+//!   and writes its output back into the same allocation; the box is a one-word pointer
+//!   ([`ThinBox`]: the value's type sits in a header in front of it), so a chain's slot is
+//!   one word;
 //! - an emptied box that is not refilled becomes this thread's *spare*, and the next value of
 //!   the same type moves into it instead of a new allocation: firing Deferreds of one type
 //!   one after another allocates one box in all, not one each (the pooled-box idea of

@@ -95,7 +95,8 @@ impl<T: 'static> Resolver<T> {
     /// ```
     #[track_caller]
     pub fn resolve(self, result: Result<T, Failure>) {
-        self.chain()
+        // Fired, it has nothing left to do when dropped.
+        self.into_chain()
             .fire(Outcome::from_result(result), trace_if_debugging());
     }
 

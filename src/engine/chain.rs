@@ -18,7 +18,7 @@ use super::steps::{Links, Steps};
 use crate::debug::{DebugInfo, Trace};
 use crate::errors::{AbandonedError, Abandonment, CancelledError, PanicSource, SelfWaitError};
 use crate::failure::{self, Failure};
-use crate::guard::{dispose, guarded_as};
+use crate::guard::{dispose, dispose_if_any, guarded_as};
 
 #[derive(Default)]
 enum Slot {
@@ -162,7 +162,11 @@ impl Chain {
 
     #[inline]
     fn set_slot(&self, slot: Slot) {
-        self.slot.set(slot.pack());
+        let placeholder = self.slot.replace(slot.pack());
+        // Every `set_slot` follows a `take_slot`: the slot it replaces is empty, and its drop
+        // glue can be skipped, as in `with_steps`.
+        debug_assert!(placeholder.is_nothing());
+        std::mem::forget(placeholder);
     }
 
     fn update_flags(&self, change: impl FnOnce(&mut Flags)) {
@@ -239,7 +243,11 @@ impl Chain {
     fn with_steps<R>(&self, use_steps: impl FnOnce(&mut ChainSteps) -> R) -> R {
         let mut steps = self.steps.take();
         let result = use_steps(&mut steps);
-        self.steps.set(steps);
+        let placeholder = self.steps.replace(steps);
+        // What `take` left is still there, empty: it owns nothing, and skipping its drop
+        // glue keeps the engine's most used path short.
+        debug_assert!(placeholder.is_empty() && placeholder.peek_extra(|e| e.is_none()));
+        std::mem::forget(placeholder);
         result
     }
 
@@ -401,7 +409,7 @@ impl Chain {
             });
         }
         let canceller = self.with_extra_if_any(|extra| extra?.canceller.take());
-        dispose(canceller);
+        dispose_if_any(canceller);
         true
     }
 
@@ -442,6 +450,8 @@ impl Chain {
     /// run.
     fn receive(&self, sender: *const Chain, outcome: Outcome, unseen: bool) -> bool {
         let accepted = if self.waits_on(sender) {
+            let awaited = self.take_slot();
+            drop(awaited);
             self.set_slot(Slot::Done(outcome));
             true
         } else {
@@ -701,12 +711,14 @@ impl Drop for Chain {
                 let debug = extra.as_mut().and_then(|e| e.debug.take());
                 crate::unhandled::report(failure, debug);
             }
+            (Slot::Empty, _) => {}
+            // Nothing of the user's runs: no guard needed (a `()` left by a link, say).
+            (Slot::Done(Outcome::Value(value)), _) if !value.runs_drop_code() => drop(value),
             (slot, _) => dispose(slot),
         }
-        let reason = extra.as_ref().and_then(|extra| extra.unfireable);
-        dispose(extra);
-        let reason = reason.unwrap_or_else(|| AbandonedError::now().reason());
-        reclaim::drop_steps(steps, self, reason);
+        let unfireable = extra.as_ref().and_then(|extra| extra.unfireable);
+        dispose_if_any(extra);
+        reclaim::drop_steps(steps, self, unfireable);
     }
 }
 

@@ -84,6 +84,12 @@ impl ValueBox {
         })
     }
 
+    /// Would dropping the value run code of the user's (its type's `Drop`)?
+    #[inline]
+    pub(crate) fn runs_drop_code(&self) -> bool {
+        self.0.needs_drop()
+    }
+
     /// The box, for the engine to keep in one word.
     #[inline]
     pub(super) fn into_thin(self) -> ThinBox {

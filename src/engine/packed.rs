@@ -242,6 +242,7 @@ struct ValueTable {
     /// Drops the value and frees the box.
     drop: unsafe fn(NonNull<&'static ValueTable>),
     zero_sized: bool,
+    needs_drop: bool,
 }
 
 /// A heap-allocated value with its header in front.
@@ -256,6 +257,7 @@ impl<T: Any> Holder<T> {
         type_id: TypeId::of::<T>,
         drop: Self::drop,
         zero_sized: std::mem::size_of::<T>() == 0,
+        needs_drop: std::mem::needs_drop::<T>(),
     };
     /// A zero-sized value's whole box: its header, in static memory.
     const STATIC_HEADER: &'static &'static ValueTable = &&Self::TABLE;
@@ -317,6 +319,12 @@ impl ThinBox {
     #[inline]
     pub(crate) fn is_zero_sized(&self) -> bool {
         self.table().zero_sized
+    }
+
+    /// Does dropping the value run drop code (besides freeing the box)?
+    #[inline]
+    pub(crate) fn needs_drop(&self) -> bool {
+        self.table().needs_drop
     }
 
     #[inline]
@@ -668,6 +676,7 @@ mod tests {
     fn a_thin_box_knows_its_type_and_gives_its_value_back() {
         let mut boxed = ThinBox::new(String::from("x"));
         assert!(boxed.is::<String>() && !boxed.is::<u8>() && !boxed.is_zero_sized());
+        assert!(boxed.needs_drop() && !ThinBox::new(1_u8).needs_drop());
         boxed.downcast_mut::<String>().unwrap().push('y');
         let boxed = boxed.downcast::<u8>().unwrap_err();
         assert_eq!(boxed.downcast::<String>().ok().unwrap(), "xy");

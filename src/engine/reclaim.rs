@@ -41,18 +41,20 @@ pub(crate) fn abandon(chain: Rc<Chain>) {
     let sender = Rc::as_ptr(&chain);
     let reason = AbandonedError::now().reason();
     if RECLAIMING.get() {
-        drop_steps(Steps::of(Links::link(chain)), sender, reason);
+        drop_steps(Steps::of(Links::link(chain)), sender, Some(reason));
     } else {
         chain.abandon(sender, reason);
     }
 }
 
-/// Frees the steps of `owner`, a chain being dropped.
-pub(super) fn drop_steps(steps: ChainSteps, owner: *const Chain, reason: Abandonment) {
+/// Frees the steps of `owner`, a chain being dropped; a chain linked to it is abandoned
+/// because `owner` was `unfireable`, or for the reason of the abandonments happening now.
+pub(super) fn drop_steps(steps: ChainSteps, owner: *const Chain, unfireable: Option<Abandonment>) {
     if steps.is_empty() {
         // The common case: nothing but a spill's emptied queue (if any) to free.
         return drop(steps);
     }
+    let reason = unfireable.unwrap_or_else(|| AbandonedError::now().reason());
     if RECLAIMING.replace(true) {
         match QUEUE.try_with(Cell::take) {
             Ok(mut pending) => {

@@ -59,7 +59,17 @@ impl Fires {
 }
 
 impl Drop for Fires {
+    #[inline]
     fn drop(&mut self) {
+        if self.first.is_some() {
+            self.fire_now();
+        }
+    }
+}
+
+impl Fires {
+    #[inline(never)]
+    fn fire_now(&mut self) {
         for (chain, outcome) in self.first.take().into_iter().chain(self.rest.drain(..)) {
             chain.fire(outcome, None);
         }

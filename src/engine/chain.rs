@@ -10,6 +10,7 @@ use std::cell::Cell;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
+use super::flags::{Flag, Flags};
 use super::outcome::{Outcome, ValueBox};
 use super::packed::{ThinBox, Unpacked, Word};
 use super::reclaim;
@@ -53,27 +54,6 @@ impl Slot {
             Unpacked::C(inner) => Slot::Waiting(inner),
         }
     }
-}
-
-#[derive(Clone, Copy, Default)]
-struct Flags {
-    called: bool,
-    running: bool,
-    /// The result is an abandonment nobody was waiting for, passed on untouched: it is
-    /// not reported as unhandled (Twisted never reports a Deferred that never fired).
-    unseen: bool,
-    /// Its canceller is running: a resolver dropped meanwhile leaves the outcome to the
-    /// cancel (the canceller's own result, or `CancelledError`), not to abandonment.
-    cancelling: bool,
-    /// The first step is a coroutine's driver that has not finished: the chain counts as
-    /// not called yet (Twisted's inlineCallbacks Deferred fires when the generator returns),
-    /// though internally it has fired and waits on the Deferred the coroutine waits on.
-    coroutine: bool,
-    /// Its `Extra` holds a hook to call when nobody but its resolver is left to see it.
-    watches_observers: bool,
-    /// Pauses not yet undone. 65,535 at most: more pauses stay at that (a `u16` keeps the
-    /// flags in eight bytes).
-    paused: u16,
 }
 
 /// Twisted's canceller, given the chain being cancelled.
@@ -147,10 +127,7 @@ impl Chain {
 
     pub(crate) fn fired(outcome: Outcome, created: Option<Trace>) -> Rc<Self> {
         let chain = Chain::new(None, created);
-        chain.flags.set(Flags {
-            called: true,
-            ..Flags::default()
-        });
+        chain.update_flags(|flags| flags.set(Flag::Called, true));
         chain.set_slot(Slot::Done(outcome));
         chain
     }
@@ -192,20 +169,20 @@ impl Chain {
     /// Twisted's `called`: fired, and not a coroutine still running.
     pub(crate) fn is_called(&self) -> bool {
         let flags = self.flags.get();
-        flags.called && !flags.coroutine
+        flags.is(Flag::Called) && !flags.is(Flag::Coroutine)
     }
 
     /// Has a first result been stored (by firing, cancelling or abandoning)? A chain that
     /// has one accepts no other from a resolver.
     fn has_fired(&self) -> bool {
-        self.flags.get().called
+        self.flags.get().is(Flag::Called)
     }
 
     /// Not fired, and not being cancelled: dropping its resolver may abandon it (a cancel in
     /// progress decides the outcome itself).
     pub(crate) fn is_unfired(&self) -> bool {
         let flags = self.flags.get();
-        !flags.called && !flags.cancelling
+        !flags.is(Flag::Called) && !flags.is(Flag::Cancelling)
     }
 
     /// Does its resolver, dropped now without firing it, leave it abandoned? Not while a
@@ -261,11 +238,24 @@ impl Chain {
         self.is_held() || self.has_steps()
     }
 
+    /// The number the typed layer keeps on this chain for the step it queues last: a
+    /// combinator's watch keeps there which input the chain is, so that the watch's step is
+    /// one pointer, stored inside the chain. 0 until set.
+    #[inline]
+    pub(crate) fn note(&self) -> u32 {
+        self.flags.get().note
+    }
+
+    #[inline]
+    pub(crate) fn set_note(&self, note: u32) {
+        self.update_flags(|flags| flags.note = note);
+    }
+
     /// Calls `hook` once, when this unfired chain's last observer (its handle, a controller
     /// or its callbacks) goes, leaving only its resolver: see [`Chain::handle_dropped`].
     pub(crate) fn on_unobserved(&self, hook: Box<dyn FnOnce()>) {
         self.with_extra(|extra| extra.on_unobserved = Some(hook));
-        self.update_flags(|flags| flags.watches_observers = true);
+        self.update_flags(|flags| flags.set(Flag::WatchesObservers, true));
     }
 
     /// A handle to this chain is being dropped (`self` is its reference): if that leaves
@@ -274,14 +264,14 @@ impl Chain {
     #[inline]
     pub(crate) fn handle_dropped(self: Rc<Self>) {
         let flags = self.flags.get();
-        if !flags.watches_observers || flags.called || self.has_steps() {
+        if !flags.is(Flag::WatchesObservers) || flags.is(Flag::Called) || self.has_steps() {
             return;
         }
         if Rc::strong_count(&self) != 2 {
             return;
         }
         let hook = self.with_extra_if_any(|extra| extra?.on_unobserved.take());
-        self.update_flags(|flags| flags.watches_observers = false);
+        self.update_flags(|flags| flags.set(Flag::WatchesObservers, false));
         drop(self);
         if let Err(panicked) = guarded_as(PanicSource::Callback, || hook.map(|hook| hook())) {
             crate::unhandled::report(panicked, None);
@@ -304,8 +294,8 @@ impl Chain {
     ) -> Rc<Self> {
         let chain = Chain::new(None, created);
         chain.update_flags(|flags| {
-            flags.called = true;
-            flags.coroutine = driver.is_some();
+            flags.set(Flag::Called, true);
+            flags.set(Flag::Coroutine, driver.is_some());
         });
         if let Some(driver) = driver {
             chain.steps.set(Steps::of(driver));
@@ -370,7 +360,7 @@ impl Chain {
     #[inline]
     fn is_runnable(&self) -> bool {
         let flags = self.flags.get();
-        flags.called && !flags.running && flags.paused == 0
+        flags.is(Flag::Called) && !flags.is(Flag::Running) && flags.paused == 0
     }
 
     fn push_front(&self, step: Step) {
@@ -399,8 +389,8 @@ impl Chain {
             return false;
         }
         self.update_flags(|flags| {
-            flags.called = true;
-            flags.unseen = false;
+            flags.set(Flag::Called, true);
+            flags.set(Flag::Unseen, false);
         });
         self.set_slot(Slot::Done(outcome));
         if let Some(fired) = fired {
@@ -458,7 +448,7 @@ impl Chain {
             self.accept(outcome, None)
         };
         if accepted {
-            self.update_flags(|flags| flags.unseen = unseen);
+            self.update_flags(|flags| flags.set(Flag::Unseen, unseen));
         }
         accepted
     }
@@ -533,8 +523,8 @@ impl Chain {
                 return Handed::Nothing;
             }
         };
-        let mut unseen = self.flags.get().unseen;
-        self.update_flags(|flags| flags.running = true);
+        let mut unseen = self.flags.get().is(Flag::Unseen);
+        self.update_flags(|flags| flags.set(Flag::Running, true));
         let mut next = first;
         let mut fired = None;
         let handed = loop {
@@ -576,8 +566,8 @@ impl Chain {
                                 self.push_front(Step::call(again));
                             }
                             self.update_flags(|flags| {
-                                flags.running = false;
-                                flags.unseen = false;
+                                flags.set(Flag::Running, false);
+                                flags.set(Flag::Unseen, false);
                             });
                             self.wait_on(inner);
                             return Handed::Nothing;
@@ -609,8 +599,8 @@ impl Chain {
         self.update_flags(|flags| {
             // Fires of its last step are yet to run: the chain stays `running` until the
             // run loop comes back to it, as it would while the step fired them itself.
-            flags.running = matches!(handed, Handed::Fires(_));
-            flags.unseen = unseen;
+            flags.set(Flag::Running, matches!(handed, Handed::Fires(_)));
+            flags.set(Flag::Unseen, unseen);
         });
         handed
     }
@@ -625,13 +615,13 @@ impl Chain {
                 _ => kept.take(),
             }
         });
-        self.update_flags(|flags| flags.cancelling = true);
+        self.update_flags(|flags| flags.set(Flag::Cancelling, true));
         let ran = guarded_as(PanicSource::Canceller, || match on_cancel {
             Some(OnCancel::Canceller(canceller) | OnCancel::Stopper(canceller)) => canceller(self),
             Some(OnCancel::Forward(forward)) => forward(),
             None => {}
         });
-        self.update_flags(|flags| flags.cancelling = false);
+        self.update_flags(|flags| flags.set(Flag::Cancelling, false));
         if let Err(panicked) = ran {
             crate::unhandled::report(panicked, None);
         }
@@ -654,8 +644,8 @@ impl Chain {
     /// A coroutine's driver has finished: the chain counts as called from now on.
     #[inline]
     fn finish_coroutine(&self) {
-        if self.flags.get().coroutine {
-            self.update_flags(|flags| flags.coroutine = false);
+        if self.flags.get().is(Flag::Coroutine) {
+            self.update_flags(|flags| flags.set(Flag::Coroutine, false));
         }
     }
 
@@ -671,8 +661,8 @@ impl Chain {
             Slot::Waiting(_) => "waiting on another Deferred".to_owned(),
             Slot::Done(Outcome::Failure(failure)) => format!("failed: {failure}"),
             Slot::Done(Outcome::Value(_)) => "has a result".to_owned(),
-            Slot::Empty if flags.running => "running its callbacks".to_owned(),
-            Slot::Empty if flags.called => "result handed on".to_owned(),
+            Slot::Empty if flags.is(Flag::Running) => "running its callbacks".to_owned(),
+            Slot::Empty if flags.is(Flag::Called) => "result handed on".to_owned(),
             Slot::Empty => "pending".to_owned(),
         });
         if flags.paused > 0 {
@@ -703,7 +693,7 @@ impl std::fmt::Debug for Chain {
 
 impl Drop for Chain {
     fn drop(&mut self) {
-        let unseen = self.flags.get().unseen;
+        let unseen = self.flags.get().is(Flag::Unseen);
         let mut steps = self.steps.take();
         let mut extra = steps.take_extra();
         match (self.take_slot(), unseen) {
@@ -771,7 +761,7 @@ pub(crate) fn run(start: Rc<Chain>, first: Option<Step>) {
             match stack.pop() {
                 Some(Work::Resume(next)) => break next,
                 Some(Work::AfterFires(next)) => {
-                    next.update_flags(|flags| flags.running = false);
+                    next.update_flags(|flags| flags.set(Flag::Running, false));
                     break next;
                 }
                 Some(Work::Fire(target, outcome)) => {

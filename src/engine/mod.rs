@@ -73,6 +73,8 @@
 #[forbid(unsafe_code)]
 pub(crate) mod chain;
 #[forbid(unsafe_code)]
+mod flags;
+#[forbid(unsafe_code)]
 pub(crate) mod outcome;
 #[allow(unsafe_code)]
 mod packed;

@@ -206,6 +206,12 @@ pub(super) fn combine<T: 'static, C: Collector<T>>(
     mode: Mode,
 ) -> Deferred<C::Output> {
     let count = inputs.len();
+    // An input's chain keeps its index in 32 bits: four billion inputs are hundreds of
+    // gigabytes of Deferreds.
+    assert!(
+        u32::try_from(count).is_ok(),
+        "deferreds: a combinator takes at most 4,294,967,295 inputs"
+    );
     if count == 0 {
         return match C::FIRES_WHEN_EMPTY {
             true => Deferred::from_result(collector.finish()),
@@ -234,9 +240,8 @@ pub(super) fn combine<T: 'static, C: Collector<T>>(
         }
         let entry = Entry {
             shared: shared.clone(),
-            index,
         };
-        if let Some(chain) = watch(input, entry) {
+        if let Some(chain) = watch(input, entry, index as u32) {
             if let Some(slot) = shared.pending.borrow_mut().get_mut(index) {
                 *slot = Some(chain);
             }
@@ -359,14 +364,14 @@ impl<T: 'static, C: Collector<T>> Combined<T, C> {
     }
 }
 
-/// Watches one input of a combinator.
+/// Watches one input of a combinator (which one, its chain keeps: the entry is one pointer,
+/// and its step sits inside the input's chain).
 pub(super) struct Entry<T: 'static, C: Collector<T>> {
     shared: Rc<Combined<T, C>>,
-    index: usize,
 }
 
 impl<T: 'static, C: Collector<T>> Sink<T> for Entry<T, C> {
-    fn take(self, result: Result<T, Failure>, fires: &mut Fires) -> Option<Failure> {
-        self.shared.record(self.index, result, fires)
+    fn take(self, index: u32, result: Result<T, Failure>, fires: &mut Fires) -> Option<Failure> {
+        self.shared.record(index as usize, result, fires)
     }
 }

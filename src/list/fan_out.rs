@@ -107,6 +107,7 @@ impl<T: Clone + 'static> FanOut<T> {
             FanSource {
                 shared: shared.clone(),
             },
+            0,
         );
         *shared.source.borrow_mut() = pending;
         FanOut { shared }
@@ -336,7 +337,7 @@ pub(super) struct FanSource<T: 'static> {
 }
 
 impl<T: Clone + 'static> Sink<T> for FanSource<T> {
-    fn take(self, result: Result<T, Failure>, fires: &mut Fires) -> Option<Failure> {
+    fn take(self, _: u32, result: Result<T, Failure>, fires: &mut Fires) -> Option<Failure> {
         self.shared.deliver(result, fires)
     }
 }

@@ -17,7 +17,11 @@ pub(super) trait Sink<T>: 'static {
     /// reported as unhandled when that chain goes), or `None` to end that chain handled.
     /// Deferreds the sink fires as its last act go into `fires`, for the run loop to fire
     /// without recursing (combinators nest a million deep).
-    fn take(self, result: Result<T, Failure>, fires: &mut Fires) -> Option<Failure>;
+    ///
+    /// `index` is the number the sink was watched with (which input it watches), kept in
+    /// the watched chain rather than in the sink so that a sink of one pointer makes a step
+    /// of one word, inside the chain.
+    fn take(self, index: u32, result: Result<T, Failure>, fires: &mut Fires) -> Option<Failure>;
 }
 
 /// The step at the end of a watched chain that hands its result to a sink.
@@ -27,10 +31,11 @@ pub(super) struct Watch<T, S> {
 }
 
 impl<T: 'static, S: Sink<T>> Callback for Watch<T, S> {
-    fn call(self, input: Outcome, _chain: &Chain) -> Next {
+    fn call(self, input: Outcome, chain: &Chain) -> Next {
         let sink = self.sink;
+        let index = chain.note();
         let mut fires = Fires::default();
-        let taken = guarded(|| sink.take(input.into_result::<T>(), &mut fires));
+        let taken = guarded(|| sink.take(index, input.into_result::<T>(), &mut fires));
         let own = match taken {
             // The watched Deferred's handle was consumed and this step is the last, so
             // nothing reads the chain's result again: `()` stands in for one.
@@ -41,13 +46,17 @@ impl<T: 'static, S: Sink<T>> Callback for Watch<T, S> {
     }
 }
 
-/// Hands `d`'s result to `sink`: at once if it has one, otherwise when it comes. Returns the
-/// chain to cancel while the result has not come.
-pub(super) fn watch<T: 'static, S: Sink<T>>(d: Deferred<T>, sink: S) -> Option<Rc<Chain>> {
+/// Hands `d`'s result, and `index`, to `sink`: at once if it has one, otherwise when it
+/// comes. Returns the chain to cancel while the result has not come.
+pub(super) fn watch<T: 'static, S: Sink<T>>(
+    d: Deferred<T>,
+    sink: S,
+    index: u32,
+) -> Option<Rc<Chain>> {
     match d.into_produced() {
         Produced::Ready(result) => {
             let mut fires = Fires::default();
-            let kept = sink.take(result, &mut fires);
+            let kept = sink.take(index, result, &mut fires);
             drop(fires); // not in a step: they fire now
             if let Some(failure) = kept {
                 // What the input's own handle would have done when dropped.
@@ -56,6 +65,9 @@ pub(super) fn watch<T: 'static, S: Sink<T>>(d: Deferred<T>, sink: S) -> Option<R
             None
         }
         Produced::Chain(chain) => {
+            // The watch is the chain's last step (its handle was consumed): the chain's
+            // note is free for the index.
+            chain.set_note(index);
             chain.push(callback_step(Watch {
                 sink,
                 value: PhantomData,

@@ -313,7 +313,10 @@ impl ThinBox {
 
     #[inline]
     pub(crate) fn is<T: Any>(&self) -> bool {
-        (self.table().type_id)() == TypeId::of::<T>()
+        // Most often the very table of `T`; but a table may have copies (one per codegen
+        // unit), so another address still compares the types.
+        std::ptr::eq(self.table(), &Holder::<T>::TABLE)
+            || (self.table().type_id)() == TypeId::of::<T>()
     }
 
     #[inline]

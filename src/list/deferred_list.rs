@@ -81,6 +81,11 @@ use crate::failure::Failure;
 /// assert_eq!(results[0].as_ref().ok(), Some(&"page a"));
 /// assert_eq!(results[1].as_ref().unwrap_err().error_message(), "timed out");
 /// ```
+///
+/// # Panics
+///
+/// Run in any mode with more than `u32::MAX` (4,294,967,295) inputs: each input's chain keeps its index in
+/// 32 bits.
 #[must_use = "a DeferredList does nothing until one of its modes is chosen"]
 pub struct DeferredList<T: 'static> {
     inputs: Vec<Deferred<T>>,
@@ -256,6 +261,11 @@ impl<T: 'static> fmt::Debug for DeferredList<T> {
 /// assert_eq!(testing::success_result_of(fastest), (1, "bytes from b"));
 /// assert!(cancelled.get()); // the loser was cancelled
 /// ```
+///
+/// # Panics
+///
+/// With more than `u32::MAX` (4,294,967,295) inputs: each input's chain keeps its index in
+/// 32 bits.
 #[track_caller]
 pub fn race<T: 'static>(deferreds: impl IntoIterator<Item = Deferred<T>>) -> Deferred<(usize, T)> {
     let inputs: Vec<Deferred<T>> = deferreds.into_iter().collect();

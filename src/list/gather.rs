@@ -43,6 +43,11 @@ use crate::deferred::Deferred;
 /// });
 /// assert_eq!(reports.len(), 1);
 /// ```
+///
+/// # Panics
+///
+/// With more than `u32::MAX` (4,294,967,295) inputs: each input's chain keeps its index in
+/// 32 bits.
 #[track_caller]
 pub fn gather_results<T: 'static>(
     deferreds: impl IntoIterator<Item = Deferred<T>>,
@@ -85,6 +90,11 @@ pub fn gather_results<T: 'static>(
 /// assert!(cancelled.get()); // no point fetching the rest
 /// assert!(reports.is_empty()); // consumed: neither the 404 nor the cancellation is reported
 /// ```
+///
+/// # Panics
+///
+/// Run with more than `u32::MAX` (4,294,967,295) inputs: each input's chain keeps its index in
+/// 32 bits.
 #[must_use = "a Gather does nothing until it is run"]
 pub struct Gather<T: 'static> {
     inputs: Vec<Deferred<T>>,

@@ -648,6 +648,15 @@ impl fmt::Display for Failure {
 
 /// Shows the type, message, sources, where the failure was made and the backtrace if one
 /// was captured.
+///
+/// ```
+/// use deferreds::Failure;
+///
+/// let failure = Failure::msg("disk full");
+/// let shown = format!("{failure:?}");
+/// assert!(shown.starts_with("Failure message: disk full\n  at "));
+/// assert!(shown.contains(file!()));
+/// ```
 impl fmt::Debug for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let core = self.core();

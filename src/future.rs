@@ -247,7 +247,8 @@ where
     let (deferred, resolver) = Deferred::with_stopper(move |cancelled| {
         cancelled.errback(Failure::of_library(CancelledError));
         // Dropping the future drops (so cancels) whatever it was awaiting.
-        let task = TASKS.with(|tasks| tasks.borrow_mut().remove(&id));
+        // While the thread exits, the tasks may be gone already: nothing to drop then.
+        let task = TASKS.try_with(|tasks| tasks.borrow_mut().remove(&id));
         drop(task);
     });
     let task: Rc<dyn Pollable> = Rc::new(Task {
@@ -324,7 +325,7 @@ where
             // The future is the user's: a `Drop` that panics is reported, and the task's
             // books are still closed and its Deferred still fired.
             crate::guard::dispose(future);
-            TASKS.with(|tasks| tasks.borrow_mut().remove(&self.id));
+            let _ = TASKS.try_with(|tasks| tasks.borrow_mut().remove(&self.id));
             let resolver = self.resolver.borrow_mut().take();
             if let Some(resolver) = resolver {
                 resolver.resolve(result);
@@ -360,9 +361,13 @@ impl Wake for TaskWaker {
     }
 }
 
-/// Polls the task with this id, if it is still running on this thread.
+/// Polls the task with this id, if it is still running on this thread (while the thread
+/// exits, its tasks may be gone: a wake then finds none).
 fn poll_task(id: u64) {
-    let task = TASKS.with(|tasks| tasks.borrow().get(&id).cloned());
+    let task = TASKS
+        .try_with(|tasks| tasks.borrow().get(&id).cloned())
+        .ok()
+        .flatten();
     if let Some(task) = task {
         task.poll_now();
     }

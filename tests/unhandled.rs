@@ -546,3 +546,38 @@ fn reports_at_thread_exit_do_not_panic() {
     seen.sort();
     assert_eq!(seen, vec!["kept until exit", "paused at exit"]);
 }
+
+/// A future's Deferred fired while its thread exits, from a thread-local dropped after the
+/// library's own thread-locals, wakes a task the thread no longer has: nothing happens, and
+/// nothing is reported (the wake used to panic on the gone thread-local of tasks, which
+/// came out as an unhandled `PanicError`).
+#[test]
+fn a_wake_while_the_thread_exits_finds_no_task_and_reports_nothing() {
+    struct FiresOnDrop(Option<deferreds::Resolver<u8>>);
+    impl Drop for FiresOnDrop {
+        fn drop(&mut self) {
+            if let Some(resolver) = self.0.take() {
+                resolver.callback(1);
+            }
+        }
+    }
+    thread_local! {
+        static LAST: std::cell::RefCell<FiresOnDrop> =
+            const { std::cell::RefCell::new(FiresOnDrop(None)) };
+    }
+    let _s = serial();
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let seen = reports.clone();
+    set_unhandled_error_hook(move |report| seen.lock().unwrap().push(report.to_string()));
+    std::thread::spawn(|| {
+        // Used first, so dropped last: after the library's thread-locals.
+        LAST.with(|_| {});
+        let (awaited, resolver) = Deferred::<u8>::new();
+        let d = deferreds::ensure_deferred(async move { Ok::<_, Failure>(awaited.await?) });
+        LAST.with(|last| last.borrow_mut().0 = Some(resolver));
+        drop(d);
+    })
+    .join()
+    .expect("the thread exits cleanly");
+    assert_eq!(*reports.lock().unwrap(), Vec::<String>::new());
+}

@@ -1239,3 +1239,36 @@ fn fan_out_failures_keep_separate_async_frames() {
     assert!(direct.async_frames().is_empty());
     assert_eq!(direct.error_message(), "x");
 }
+
+/// A value whose second clone panics (the cell counts the clones made).
+#[derive(Debug)]
+struct FragileCopy(Rc<Cell<u32>>);
+
+impl Clone for FragileCopy {
+    fn clone(&self) -> Self {
+        self.0.set(self.0.get() + 1);
+        assert!(self.0.get() != 2, "this copy breaks");
+        FragileCopy(self.0.clone())
+    }
+}
+
+/// A fan-out whose value's `Clone` panics for one waiter fails that waiter alone, with the
+/// panic; the waiters after it still get their copies (they were left abandoned).
+#[test]
+fn a_clone_that_panics_fails_only_its_own_waiter() {
+    let clones = Rc::new(Cell::new(0));
+    let (source, fire) = Deferred::new();
+    let fan = FanOut::new(source);
+    let (first, second, third) = (fan.waiter(), fan.waiter(), fan.waiter());
+    fire.callback(FragileCopy(clones.clone()));
+    success_result_of(first);
+    let failure = failure_result_of(second);
+    assert_eq!(
+        failure.downcast_ref::<PanicError>().unwrap().message(),
+        "this copy breaks"
+    );
+    success_result_of(third);
+    // A waiter made after the source fired gets its copy from the kept result.
+    success_result_of(fan.waiter());
+    assert_eq!(clones.get(), 4);
+}

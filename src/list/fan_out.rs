@@ -10,6 +10,7 @@ use crate::deferred::Deferred;
 use crate::engine::{Chain, Fires};
 use crate::errors::CancelledError;
 use crate::failure::Failure;
+use crate::guard::guarded;
 
 /// One Deferred's result for any number of independent waiters: each
 /// [`waiter`](Self::waiter) is a new Deferred, with a chain of its own, that fires with a
@@ -134,7 +135,7 @@ impl<T: Clone + 'static> FanOut<T> {
             if result.is_err() {
                 shared.seen.set(true);
             }
-            return Deferred::from_result(result.clone());
+            return Deferred::from_result(copy_for_waiter(result));
         }
         let index = shared.waiters.borrow().len();
         let canceller = Rc::downgrade(shared);
@@ -276,7 +277,7 @@ impl<T: Clone + 'static> FanShared<T> {
             // More waiters may come: keep the result, and give everyone a clone.
             let result = self.result.get_or_init(|| result);
             for waiter in waiters {
-                waiter.resolve_into(result.clone(), fires);
+                waiter.resolve_into(copy_for_waiter(result), fires);
             }
             return None;
         }
@@ -289,11 +290,17 @@ impl<T: Clone + 'static> FanShared<T> {
             };
         };
         for waiter in waiters {
-            waiter.resolve_into(result.clone(), fires);
+            waiter.resolve_into(copy_for_waiter(&result), fires);
         }
         last.resolve_into(result, fires);
         None
     }
+}
+
+/// A copy of the source's result for one waiter: a `Clone` that panics fails that waiter
+/// alone, with the panic as a [`PanicError`](crate::PanicError).
+fn copy_for_waiter<T: Clone>(result: &Result<T, Failure>) -> Result<T, Failure> {
+    guarded(|| result.clone()).unwrap_or_else(Err)
 }
 
 /// A failure nobody was given is reported when the fan-out goes.

@@ -49,55 +49,28 @@ fn non_null<T: ?Sized>(raw: *const T) -> NonNull<()> {
     NonNull::new(raw.cast::<()>().cast_mut()).expect("deferreds: a pointer is never null")
 }
 
-// SAFETY: `Rc::into_raw` and `Rc::from_raw` are inverses, transferring the strong count.
-unsafe impl<T> Pointer for Rc<T> {
-    fn into_raw(self) -> NonNull<()> {
-        non_null(Rc::into_raw(self))
-    }
+/// `Pointer` for a smart pointer whose `into_raw` and `from_raw` are inverses, handing over
+/// what it owns (a count, or the allocation) with the address.
+macro_rules! pointer_by_raw {
+    ($($pointer:ident),*) => {$(
+        // SAFETY: `into_raw` and `from_raw` of the pointer type are inverses, and the trait's
+        // contract passes `from_raw` only addresses from `into_raw` of the same type. (A
+        // `Weak::new()` has no allocation and may give a null address: `non_null` refuses it;
+        // the engine keeps weak pointers to live chains only.)
+        unsafe impl<T> Pointer for $pointer<T> {
+            fn into_raw(self) -> NonNull<()> {
+                non_null($pointer::into_raw(self))
+            }
 
-    unsafe fn from_raw(raw: NonNull<()>) -> Self {
-        // SAFETY: `raw` came from `Rc::into_raw` of an `Rc<T>` (the trait's contract).
-        unsafe { Rc::from_raw(raw.cast::<T>().as_ptr()) }
-    }
+            unsafe fn from_raw(raw: NonNull<()>) -> Self {
+                // SAFETY: `raw` came from `into_raw` of a `$pointer<T>` (the trait's contract).
+                unsafe { $pointer::from_raw(raw.cast::<T>().as_ptr()) }
+            }
+        }
+    )*};
 }
 
-// SAFETY: `Weak::into_raw` and `Weak::from_raw` are inverses, transferring the weak count.
-unsafe impl<T> Pointer for Weak<T> {
-    fn into_raw(self) -> NonNull<()> {
-        // A `Weak::new()` has no allocation and may give a null address: `non_null` refuses
-        // it (the engine only keeps weak pointers to live chains).
-        non_null(Weak::into_raw(self))
-    }
-
-    unsafe fn from_raw(raw: NonNull<()>) -> Self {
-        // SAFETY: `raw` came from `Weak::into_raw` of a `Weak<T>` (the trait's contract).
-        unsafe { Weak::from_raw(raw.cast::<T>().as_ptr()) }
-    }
-}
-
-// SAFETY: `Arc::into_raw` and `Arc::from_raw` are inverses, transferring the strong count.
-unsafe impl<T> Pointer for Arc<T> {
-    fn into_raw(self) -> NonNull<()> {
-        non_null(Arc::into_raw(self))
-    }
-
-    unsafe fn from_raw(raw: NonNull<()>) -> Self {
-        // SAFETY: `raw` came from `Arc::into_raw` of an `Arc<T>` (the trait's contract).
-        unsafe { Arc::from_raw(raw.cast::<T>().as_ptr()) }
-    }
-}
-
-// SAFETY: `Box::into_raw` and `Box::from_raw` are inverses, transferring ownership.
-unsafe impl<T> Pointer for Box<T> {
-    fn into_raw(self) -> NonNull<()> {
-        non_null(Box::into_raw(self))
-    }
-
-    unsafe fn from_raw(raw: NonNull<()>) -> Self {
-        // SAFETY: `raw` came from `Box::into_raw` of a `Box<T>` (the trait's contract).
-        unsafe { Box::from_raw(raw.cast::<T>().as_ptr()) }
-    }
-}
+pointer_by_raw!(Rc, Weak, Arc, Box);
 
 /// No pointer: the unused third kind of a [`Word`] that holds two.
 pub(crate) enum Never {}

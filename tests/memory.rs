@@ -305,10 +305,10 @@ fn firing_chain_deferred_links() {
         tail = next;
     }
     let ((), fired) = measure(|| fire_head.callback(7));
-    // The head's result box, moved along to the tail, plus one 1-byte `Some(())` box per
-    // link, the `()` each linked Deferred is left with.
-    assert!(fired.allocations <= 1 + LINKS as u64, "{fired:?}");
-    assert!(fired.allocated <= 16 + LINKS as u64, "{fired:?}");
+    // The head's result box, moved along to the tail, and nothing per link: the `()` each
+    // linked Deferred is left with is not boxed.
+    assert_eq!(fired.allocations, 1, "{fired:?}");
+    assert_eq!(fired.allocated, SPARE_BOX as u64, "{fired:?}");
     assert_eq!(success_result_of(tail), 7);
     for unit in units {
         success_result_of(unit);

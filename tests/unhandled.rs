@@ -581,3 +581,22 @@ fn a_wake_while_the_thread_exits_finds_no_task_and_reports_nothing() {
     .expect("the thread exits cleanly");
     assert_eq!(*reports.lock().unwrap(), Vec::<String>::new());
 }
+
+#[deferreds::inline_callbacks]
+fn waits_for(d: Deferred<u8>) -> Result<u8, Failure> {
+    Ok(yield_!(d)?)
+}
+
+/// With debugging on, an `#[inline_callbacks]` Deferred that waits keeps where it was made
+/// (the coroutine function's definition, in this file).
+#[test]
+fn a_waiting_coroutine_keeps_where_it_was_created() {
+    let _s = serial();
+    set_debugging(true);
+    let (inner, resolver) = Deferred::<u8>::new();
+    let d = waits_for(inner);
+    let text = format!("{d:?}");
+    assert!(text.contains(&format!("created at {}:", file!())), "{text}");
+    resolver.callback(1);
+    assert_eq!(success_result_of(d), 1);
+}

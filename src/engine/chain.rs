@@ -298,7 +298,8 @@ impl Chain {
             flags.set(Flag::Coroutine, driver.is_some());
         });
         if let Some(driver) = driver {
-            chain.steps.set(Steps::of(driver));
+            // Queued, not set: the steps hold the extra (the creation trace) too.
+            chain.push_front(driver);
         }
         chain.wait_on(inner);
         chain

@@ -277,6 +277,14 @@ impl<T: 'static> Deferred<T> {
         Deferred::from_chain(chain)
     }
 
+    /// Asks the shared chain `question`; a result inline in the handle answers `inline`.
+    fn ask_chain(&self, question: impl FnOnce(&Chain) -> bool, inline: bool) -> bool {
+        match self.state.get() {
+            State::Chain(chain) => question(chain),
+            State::Ready(_) => inline,
+        }
+    }
+
     /// The shared chain, made from the inline result if there was none yet.
     fn chain(&mut self) -> Rc<Chain> {
         self.state
@@ -516,10 +524,7 @@ impl<T: 'static> Deferred<T> {
     /// assert!(d.is_called());
     /// ```
     pub fn is_called(&self) -> bool {
-        match self.state.get() {
-            State::Chain(chain) => chain.is_called(),
-            _ => true,
-        }
+        self.ask_chain(Chain::is_called, true)
     }
 
     /// Does this Deferred have a result now: fired, not paused, not waiting on another one?
@@ -533,10 +538,7 @@ impl<T: 'static> Deferred<T> {
     /// assert!(!d.has_result());
     /// ```
     pub fn has_result(&self) -> bool {
-        match self.state.get() {
-            State::Chain(chain) => chain.has_result(),
-            _ => true,
-        }
+        self.ask_chain(Chain::has_result, true)
     }
 
     /// Is this Deferred waiting on another one, returned by one of its callbacks?
@@ -550,10 +552,7 @@ impl<T: 'static> Deferred<T> {
     /// assert!(!d.is_waiting() && d.has_result());
     /// ```
     pub fn is_waiting(&self) -> bool {
-        match self.state.get() {
-            State::Chain(chain) => chain.is_waiting(),
-            _ => false,
-        }
+        self.ask_chain(Chain::is_waiting, false)
     }
 
     /// Is this Deferred paused by [`pause`](Self::pause)?
@@ -565,10 +564,7 @@ impl<T: 'static> Deferred<T> {
     /// assert!(d.is_paused());
     /// ```
     pub fn is_paused(&self) -> bool {
-        match self.state.get() {
-            State::Chain(chain) => chain.is_paused(),
-            _ => false,
-        }
+        self.ask_chain(Chain::is_paused, false)
     }
 
     /// The result, if the Deferred has one now (fired, not paused, not waiting); otherwise

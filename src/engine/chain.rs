@@ -254,7 +254,9 @@ impl Chain {
     /// Calls `hook` once, when this unfired chain's last observer (its handle, a controller
     /// or its callbacks) goes, leaving only its resolver: see [`Chain::handle_dropped`].
     pub(crate) fn on_unobserved(&self, hook: Box<dyn FnOnce()>) {
-        self.with_extra(|extra| extra.on_unobserved = Some(hook));
+        // A hook set before is dropped out here, not while the steps are out of the chain.
+        let before = self.with_extra(|extra| extra.on_unobserved.replace(hook));
+        dispose_if_any(before);
         self.update_flags(|flags| flags.set(Flag::WatchesObservers, true));
     }
 
@@ -320,14 +322,7 @@ impl Chain {
 
     /// Appends a step that hands the result on to `target`, as `push` does.
     pub(crate) fn push_link(self: &Rc<Self>, target: Rc<Chain>) {
-        if self.is_runnable() && !self.has_steps() {
-            run(self.clone(), Some(Step::link(target)));
-            return;
-        }
-        self.with_steps(|steps| steps.push_link(target));
-        if self.is_runnable() {
-            run(self.clone(), None);
-        }
+        self.push(Step::link(target));
     }
 
     /// Queues `step` behind the steps already queued as the chain's *open step*, which later
@@ -425,28 +420,22 @@ impl Chain {
         inner.push_link(self.clone());
     }
 
-    /// Is this chain waiting on the result of `inner` (compared by address only: `inner` may
-    /// be a chain being dropped)?
-    fn waits_on(&self, inner: *const Chain) -> bool {
-        self.peek_slot(|slot| match slot {
-            Slot::Waiting(awaited) => std::ptr::eq(awaited.as_ptr(), inner),
-            _ => false,
-        })
-    }
-
     /// Receives `sender`'s result through a link: the result of the chain this one waits on,
     /// or a first result (`chain_deferred` fires its target this way). Anything else comes
     /// too late and is dropped, as a resolver fired after a cancel is: a chain that waits on
     /// a Deferred takes only that Deferred's result. Returns whether the chain should now
     /// run.
     fn receive(&self, sender: *const Chain, outcome: Outcome, unseen: bool) -> bool {
-        let accepted = if self.waits_on(sender) {
-            let awaited = self.take_slot();
-            drop(awaited);
-            self.set_slot(Slot::Done(outcome));
-            true
-        } else {
-            self.accept(outcome, None)
+        // Compared by address only: `sender` may be a chain being dropped.
+        let accepted = match self.take_slot() {
+            Slot::Waiting(awaited) if std::ptr::eq(awaited.as_ptr(), sender) => {
+                self.set_slot(Slot::Done(outcome));
+                true
+            }
+            other => {
+                self.set_slot(other);
+                self.accept(outcome, None)
+            }
         };
         if accepted {
             self.update_flags(|flags| flags.set(Flag::Unseen, unseen));

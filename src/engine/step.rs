@@ -118,4 +118,9 @@ impl Links<Rc<Chain>> for Step {
     fn link(target: Rc<Chain>) -> Self {
         Step::pointer(target)
     }
+
+    #[inline]
+    fn into_link(self) -> Result<Rc<Chain>, Self> {
+        self.into_pointer().map_err(Step::call)
+    }
 }

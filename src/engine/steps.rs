@@ -18,9 +18,12 @@ use std::collections::VecDeque;
 
 use super::packed::{Pointer, Unpacked, Word};
 
-/// A step that hands the result on to a chain `L`.
-pub(crate) trait Links<L> {
+/// A step that may hand the result on to a chain `L`.
+pub(crate) trait Links<L>: Sized {
     fn link(target: L) -> Self;
+
+    /// The chain this step hands the result to, if it is a link; otherwise the step back.
+    fn into_link(self) -> Result<L, Self>;
 }
 
 /// A queue of steps `S`, where a step may be a link to a chain `L`, and the chain's extra
@@ -90,24 +93,22 @@ impl<S: Links<L>, L: Pointer, X: Default> Steps<S, L, X> {
         self.tail = Word::pack(Unpacked::B(spill));
     }
 
-    /// Appends a step; an open step before it closes.
+    /// Appends a step; an open step before it closes. A link behind a lone first step is
+    /// kept as the trailing link.
     #[inline]
     pub(crate) fn push_back(&mut self, step: S) {
         if self.first.is_none() && self.is_empty() {
             self.first = Some(step);
-        } else {
-            self.spill().push_back(step);
+            return;
         }
-    }
-
-    /// Appends a step that hands the result on to `target`.
-    #[inline]
-    pub(crate) fn push_link(&mut self, target: L) {
-        if self.first.is_some() && self.tail.is_nothing() {
-            self.tail = Word::pack(Unpacked::A(target));
-        } else {
-            self.push_back(S::link(target));
-        }
+        let step = match self.first.is_some() && self.tail.is_nothing() {
+            true => match step.into_link() {
+                Ok(target) => return self.tail = Word::pack(Unpacked::A(target)),
+                Err(step) => step,
+            },
+            false => step,
+        };
+        self.spill().push_back(step);
     }
 
     /// Adds `joining` to the open step with `join`, or, if there is none or `join` gives it
@@ -204,13 +205,24 @@ mod tests {
     #[derive(Debug, PartialEq)]
     struct Named(String);
 
-    impl Links<Rc<&'static str>> for Named {
-        fn link(target: Rc<&'static str>) -> Self {
+    impl Links<Rc<String>> for Named {
+        fn link(target: Rc<String>) -> Self {
             Named(format!("->{target}"))
+        }
+
+        fn into_link(self) -> Result<Rc<String>, Self> {
+            match self.0.strip_prefix("->") {
+                Some(target) => Ok(Rc::new(target.to_owned())),
+                None => Err(self),
+            }
         }
     }
 
-    type Queue = Steps<Named, Rc<&'static str>, u8>;
+    type Queue = Steps<Named, Rc<String>, u8>;
+
+    fn link(target: &str) -> Named {
+        Named::link(Rc::new(target.to_owned()))
+    }
 
     fn named(name: &str) -> Named {
         Named(name.to_owned())
@@ -227,14 +239,14 @@ mod tests {
         let mut steps = Queue::default();
         assert!(steps.is_empty());
         steps.push_back(named("a"));
-        steps.push_link(Rc::new("outer"));
+        steps.push_back(link("outer"));
         assert!(
             steps.tail.b_mut().is_none(),
             "a callback and a link fit without a spill"
         );
         steps.push_back(named("b"));
         steps.push_front(named("first"));
-        steps.push_link(Rc::new("last"));
+        steps.push_back(link("last"));
         assert_eq!(drain(&mut steps), ["first", "a", "->outer", "b", "->last"]);
         assert!(steps.is_empty());
     }
@@ -243,7 +255,7 @@ mod tests {
     fn a_link_left_alone_after_the_first_step_runs_still_comes_before_a_later_step() {
         let mut steps = Queue::default();
         steps.push_back(named("a"));
-        steps.push_link(Rc::new("outer"));
+        steps.push_back(link("outer"));
         assert_eq!(steps.pop_front(), Some(named("a")));
         steps.push_back(named("b"));
         assert_eq!(drain(&mut steps), ["->outer", "b"]);

@@ -19,7 +19,7 @@ use deferreds::{
 
 mod support;
 use support::values::{log, Log};
-use support::{millis, secs};
+use support::{millis, panic_messages, secs, PanicsOnDrop};
 
 /// Schedules a call that records `(name, clock time in ms)` when it runs.
 fn log_time(
@@ -1107,34 +1107,18 @@ fn scale_100k_defer_later() {
 
 // --- A scheduled function whose `Drop` panics ----------------------------------------------
 
-/// Panics when dropped: a value a scheduled function captured.
-struct PanicsOnDrop(&'static str);
-
-impl Drop for PanicsOnDrop {
-    fn drop(&mut self) {
-        panic!("{}", self.0);
-    }
-}
-
-/// The one report, a `PanicError` with this message.
-fn assert_one_panic(reports: &[deferreds::UnhandledError], message: &str) {
-    assert_eq!(reports.len(), 1, "{reports:#?}");
-    let panic = reports[0].failure().downcast_ref::<PanicError>().unwrap();
-    assert_eq!(panic.message(), message);
-}
-
 /// Cancelling a call drops its function unrun: a `Drop` that panics is reported, and the
 /// cancel goes through.
 #[test]
 fn cancelling_a_call_whose_function_panics_on_drop_reports_it() {
     let clock = TestClock::new();
     let reports = capture_unhandled(|| {
-        let guard = PanicsOnDrop("function dropped");
+        let guard = PanicsOnDrop::new("function dropped");
         let call = clock.call_later(secs(1), move || drop(guard));
         assert_eq!(call.cancel(), Ok(()));
         assert!(call.is_cancelled());
     });
-    assert_one_panic(&reports, "function dropped");
+    assert_eq!(panic_messages(&reports), ["function dropped"]);
     assert_eq!(clock.pending_calls(), 0);
 }
 
@@ -1145,18 +1129,13 @@ fn a_clock_dropped_with_functions_that_panic_on_drop_reports_each() {
     let dropped = Rc::new(Cell::new(0));
     let reports = capture_unhandled(|| {
         let clock = TestClock::new();
-        let (first, second) = (PanicsOnDrop("first"), PanicsOnDrop("second"));
+        let (first, second) = (PanicsOnDrop::new("first"), PanicsOnDrop::new("second"));
         clock.call_later(secs(1), move || drop(first));
         let counted = Counted(dropped.clone());
         clock.call_later(secs(2), move || drop(counted));
         clock.call_later(secs(3), move || drop(second));
         drop(clock);
     });
-    assert_eq!(reports.len(), 2, "{reports:#?}");
-    let messages: Vec<&str> = reports
-        .iter()
-        .map(|r| r.failure().downcast_ref::<PanicError>().unwrap().message())
-        .collect();
-    assert_eq!(messages, ["first", "second"]);
+    assert_eq!(panic_messages(&reports), ["first", "second"]);
     assert_eq!(dropped.get(), 1);
 }

@@ -13,25 +13,14 @@ use deferreds::testing::{
     assert_no_result, capture_unhandled, failure_result_of, success_result_of,
 };
 use deferreds::{
-    add_timeout, inline_callbacks, AbandonedError, CancelledError, Deferred, Failure, PanicError,
-    Resolver, SelfWaitError, TestClock, TimeoutError, UnhandledError,
+    add_timeout, inline_callbacks, AbandonedError, CancelledError, Deferred, Failure, Resolver,
+    SelfWaitError, TestClock, TimeoutError, UnhandledError,
 };
-use support::{note, panic_messages, Log};
-
-/// Panics when dropped: a value a callback captured.
-struct PanicsOnDrop(&'static str);
-
-impl Drop for PanicsOnDrop {
-    fn drop(&mut self) {
-        panic!("{}", self.0);
-    }
-}
+use support::{note, panic_messages, Log, PanicsOnDrop};
 
 /// The one report, a `PanicError` from a `Drop` with this message.
 fn assert_drop_panic(reports: &[UnhandledError], message: &str) {
-    assert_eq!(reports.len(), 1, "{reports:?}");
-    let panic = reports[0].failure().downcast_ref::<PanicError>().unwrap();
-    assert_eq!(panic.message(), message);
+    assert_eq!(panic_messages(reports), [message]);
     assert_eq!(
         reports[0].failure().error_message(),
         format!("the Drop of a value a Deferred owned panicked: {message}")
@@ -51,7 +40,7 @@ fn recording_errback(log: &Log) -> impl FnOnce(Failure) -> Result<u8, Failure> {
 /// `recording_errback`.
 fn skipped_drop_panics_then_errback(log: &Log) -> (Deferred<u8>, Resolver<u8>) {
     let (d, resolver) = Deferred::<u8>::new();
-    let guard = PanicsOnDrop("skipped");
+    let guard = PanicsOnDrop::new("skipped");
     let d = d
         .add_callback(move |n| {
             let _kept = &guard;
@@ -80,9 +69,9 @@ fn every_kind_of_skipped_step_is_dropped_under_guard() {
     let log = Log::default();
     let (d, resolver) = Deferred::<u8>::new();
     let (first, second, third) = (
-        PanicsOnDrop("first"),
-        PanicsOnDrop("second"),
-        PanicsOnDrop("unused errback"),
+        PanicsOnDrop::new("first"),
+        PanicsOnDrop::new("second"),
+        PanicsOnDrop::new("unused errback"),
     );
     let d = d
         .add_callback(Ok)
@@ -107,7 +96,7 @@ fn every_kind_of_skipped_step_is_dropped_under_guard() {
     );
     assert_eq!(success_result_of(d), 0);
 
-    let errback_guard = PanicsOnDrop("skipped errback");
+    let errback_guard = PanicsOnDrop::new("skipped errback");
     let reports = capture_unhandled(|| {
         let d = Deferred::succeed(5).add_errback(move |failure| {
             let _kept = &errback_guard;
@@ -142,7 +131,7 @@ fn freeing_steps_goes_on_past_a_drop_that_panics() {
     // A paused chain nobody can unpause, holding the resolver and then the panicking value.
     let mut doomed = Deferred::succeed(1u8);
     doomed.pause();
-    let guard = PanicsOnDrop("freed");
+    let guard = PanicsOnDrop::new("freed");
     let doomed = doomed
         .add_callback(move |n| {
             drop(awaited_resolver);
@@ -171,7 +160,7 @@ fn a_result_that_panics_on_drop_is_reported() {
     let mut d = d.add_callback(Ok);
     d.pause();
     let reports = capture_unhandled(|| {
-        resolver.callback(PanicsOnDrop("result"));
+        resolver.callback(PanicsOnDrop::new("result"));
         drop(d);
     });
     assert_drop_panic(&reports, "result");

@@ -15,6 +15,9 @@ use deferreds::testing::{
 };
 use deferreds::{gather_results, CancelledError, Deferred, DeferredList, Failure, FirstError};
 
+mod support;
+use support::{panic_messages, PanicsOnDrop};
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
 struct GenericError(&'static str);
@@ -508,27 +511,6 @@ fn gather_cancel_on_failure_reaches_inline_callbacks_bodies() {
     assert_eq!(*log.borrow(), [format!("fetch saw {CancelledError}")]);
 }
 
-/// Panics when dropped, if armed: a value the gathering no longer needs.
-struct PanicsOnDrop(bool);
-
-impl Drop for PanicsOnDrop {
-    fn drop(&mut self) {
-        if self.0 {
-            panic!("value dropped");
-        }
-    }
-}
-
-/// The one report, a `PanicError` from a `Drop` saying "value dropped".
-fn assert_one_drop_panic(reports: &[deferreds::UnhandledError]) {
-    assert_eq!(reports.len(), 1, "{reports:#?}");
-    let panic = reports[0]
-        .failure()
-        .downcast_ref::<deferreds::PanicError>()
-        .unwrap();
-    assert_eq!(panic.message(), "value dropped");
-}
-
 /// The first failure drops the values gathered so far: a value whose `Drop` panics is
 /// reported, and the gathering still fails with the `FirstError`.
 #[test]
@@ -537,12 +519,12 @@ fn a_gathered_value_that_panics_on_drop_does_not_stop_the_first_error() {
         let (kept, fire_kept) = Deferred::<PanicsOnDrop>::new();
         let (broken, fire_broken) = Deferred::<PanicsOnDrop>::new();
         let gathered = Gather::new(vec![kept, broken]).consume_errors(true).run();
-        fire_kept.callback(PanicsOnDrop(true));
+        fire_kept.callback(PanicsOnDrop::new("value dropped"));
         fire_broken.errback(GenericError("down"));
         let failure = failure_result_of(gathered);
         assert_eq!(failure.to_string(), "FirstError[#1, down]");
     });
-    assert_one_drop_panic(&reports);
+    assert_eq!(panic_messages(&reports), ["value dropped"]);
 }
 
 /// A value that comes after the gathering has failed is not needed: one whose `Drop`
@@ -552,11 +534,11 @@ fn a_late_value_that_panics_on_drop_is_reported() {
     let reports = capture_unhandled(|| {
         let inputs = vec![
             Deferred::fail(GenericError("down")),
-            Deferred::succeed(PanicsOnDrop(true)),
+            Deferred::succeed(PanicsOnDrop::new("value dropped")),
         ];
         let gathered = Gather::new(inputs).consume_errors(true).run();
         let failure = failure_result_of(gathered);
         assert_eq!(failure.to_string(), "FirstError[#0, down]");
     });
-    assert_one_drop_panic(&reports);
+    assert_eq!(panic_messages(&reports), ["value dropped"]);
 }

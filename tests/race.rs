@@ -9,6 +9,9 @@ use deferreds::testing::{
 };
 use deferreds::{race, CancelledError, Deferred, Failure, FailureGroup, Resolver};
 
+mod support;
+use support::{panic_messages, PanicsOnDrop};
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
 struct GenericError(&'static str);
@@ -281,33 +284,17 @@ fn a_cancelled_race_reports_a_panicking_canceller_and_cancels_the_rest() {
     assert!(reports[0].failure().check::<deferreds::PanicError>());
 }
 
-/// Panics when dropped, if armed: a loser's value, which the race drops.
-struct PanicsOnDrop(bool);
-
-impl Drop for PanicsOnDrop {
-    fn drop(&mut self) {
-        if self.0 {
-            panic!("loser dropped");
-        }
-    }
-}
-
 /// A loser that already has a value when the race is built: its value is dropped, and a
 /// `Drop` that panics is reported instead of unwinding out of `race`.
 #[test]
 fn a_losers_value_that_panics_on_drop_is_reported() {
     let reports = capture_unhandled(|| {
         let inputs = vec![
-            Deferred::succeed(PanicsOnDrop(false)),
-            Deferred::succeed(PanicsOnDrop(true)),
+            Deferred::succeed(PanicsOnDrop::harmless()),
+            Deferred::succeed(PanicsOnDrop::new("loser dropped")),
         ];
         let (index, _winner) = success_result_of(race(inputs));
         assert_eq!(index, 0);
     });
-    assert_eq!(reports.len(), 1, "{reports:#?}");
-    let panic = reports[0]
-        .failure()
-        .downcast_ref::<deferreds::PanicError>()
-        .unwrap();
-    assert_eq!(panic.message(), "loser dropped");
+    assert_eq!(panic_messages(&reports), ["loser dropped"]);
 }

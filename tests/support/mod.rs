@@ -51,6 +51,29 @@ pub fn panic_messages(reports: &[deferreds::UnhandledError]) -> Vec<String> {
         .collect()
 }
 
+/// A value whose `Drop` panics with its message (one made `harmless` does not): the user
+/// value the fault tests hand the library to drop.
+#[derive(Debug)]
+pub struct PanicsOnDrop(Option<&'static str>);
+
+impl PanicsOnDrop {
+    pub fn new(message: &'static str) -> Self {
+        PanicsOnDrop(Some(message))
+    }
+
+    pub fn harmless() -> Self {
+        PanicsOnDrop(None)
+    }
+}
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        if let Some(message) = self.0 {
+            panic!("{message}");
+        }
+    }
+}
+
 /// A plain error with a message.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

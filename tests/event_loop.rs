@@ -62,18 +62,23 @@ fn spawned_future_errors_fail_the_deferred() {
     assert!(failure.check::<Oops>());
 }
 
-/// A spawned future that panics fails its Deferred with PanicError.
-#[test]
-fn spawned_future_panics_become_failures() {
-    let failure = react(|| {
-        spawn_deferred(async {
+/// The failure of a spawned future that panics with `message`.
+fn spawned_panic(message: &'static str) -> Failure {
+    react(move || {
+        spawn_deferred(async move {
             if true {
-                panic!("task blew up");
+                panic!("{message}");
             }
             Ok(0u8)
         })
     })
-    .unwrap_err();
+    .unwrap_err()
+}
+
+/// A spawned future that panics fails its Deferred with PanicError.
+#[test]
+fn spawned_future_panics_become_failures() {
+    let failure = spawned_panic("task blew up");
     assert_eq!(
         failure
             .downcast_ref::<PanicError>()
@@ -412,15 +417,7 @@ fn ok_infers_without_annotations() {
 /// makes, it carries no backtrace, whatever `RUST_BACKTRACE` asks.
 #[test]
 fn a_spawned_futures_panic_carries_no_backtrace() {
-    let failure = react(|| {
-        spawn_deferred(async {
-            if true {
-                panic!("no trace");
-            }
-            Ok(0u8)
-        })
-    })
-    .unwrap_err();
+    let failure = spawned_panic("no trace");
     assert!(failure.check::<PanicError>());
     assert_eq!(
         failure.backtrace().status(),
